@@ -37,7 +37,10 @@ export class GraphBuilder {
     this.inputs = [...(base?.inputs ?? [])];
     this.outputs = [...(base?.outputs ?? [])];
     this.opsets = { '': 17, ...(base?.opsets ?? {}) };
-    for (const n of this.nodes) for (const o of n.outputs) this.used.add(o);
+    for (const n of this.nodes) {
+      this.used.add(n.name);
+      for (const o of n.outputs) this.used.add(o);
+    }
     for (const k of this.initializers.keys()) this.used.add(k);
     for (const v of this.inputs) this.used.add(v.name);
   }

@@ -1,0 +1,3 @@
+export { buildGradient, type GradientGraph, type GradientRequest } from './build.js';
+export { registerRule, ruleFor, supportedOps } from './registry.js';
+export type { GradContext, VjpRule } from './types.js';

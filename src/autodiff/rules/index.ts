@@ -1,0 +1,8 @@
+// Importing a rule file registers its rules.
+import './activations.js';
+import './conv.js';
+import './elementwise.js';
+import './linear.js';
+import './pooling.js';
+import './reduce-softmax.js';
+import './shape-ops.js';

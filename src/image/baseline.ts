@@ -1,0 +1,50 @@
+/** Perturbation baselines in [0,1] pixel space, CHW. */
+
+function gaussianKernel(sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = Float32Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const s = k.reduce((a, b) => a + b, 0);
+  return k.map((v) => v / s);
+}
+
+/** Separable Gaussian blur with edge replication. */
+export function gaussianBlur(pixels: Float32Array, c: number, h: number, w: number, sigma: number): Float32Array {
+  if (sigma <= 0) return pixels.slice();
+  const k = gaussianKernel(sigma);
+  const r = (k.length - 1) / 2;
+  const tmp = new Float32Array(pixels.length);
+  const out = new Float32Array(pixels.length);
+  for (let ch = 0; ch < c; ch++) {
+    const o = ch * h * w;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        for (let i = -r; i <= r; i++) s += k[i + r]! * pixels[o + y * w + Math.min(w - 1, Math.max(0, x + i))]!;
+        tmp[o + y * w + x] = s;
+      }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[o + Math.min(h - 1, Math.max(0, y + i)) * w + x]!;
+        out[o + y * w + x] = s;
+      }
+  }
+  return out;
+}
+
+export function meanColour(pixels: Float32Array, c: number, h: number, w: number): Float32Array {
+  const out = new Float32Array(pixels.length);
+  const n = h * w;
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += pixels[ch * n + i]!;
+    out.fill(s / n, ch * n, (ch + 1) * n);
+  }
+  return out;
+}
+
+export function makeBaseline(kind: 'black' | 'blur' | 'mean', pixels: Float32Array, c: number, h: number, w: number, sigma: number): Float32Array {
+  if (kind === 'black') return new Float32Array(pixels.length);
+  if (kind === 'mean') return meanColour(pixels, c, h, w);
+  return gaussianBlur(pixels, c, h, w, sigma);
+}

@@ -1,0 +1,216 @@
+import { CancelledError } from '../../errors/cancelled-error.js';
+import type { ImageInput } from '../../image/load.js';
+import { makeBaseline } from '../../image/baseline.js';
+import { labelIndex } from '../../models/labels.js';
+import type { Engine } from '../../runtime/engine.js';
+import { uniform } from '../../util/random.js';
+import { argmax, toProbabilities } from '../../util/softmax.js';
+import { versions } from '../../util/versions.js';
+import type { ClassProbability, Cost, TargetInfo } from '../types.js';
+import { resolveConfig } from './config.js';
+import type { ObjectiveWeights } from './objective.js';
+import { NeuroMaskOptionsSchema, type NeuroMaskOptions, type NeuroMaskOptionsInput } from './options.js';
+import { adam, rmsprop, type Optimizer } from './optimizer.js';
+import { maskFromLogitsHost, paramSize } from './parameterization.js';
+import type { NeuroMaskConfig } from './presets.js';
+import { buildStepGraph, STEP } from './step-graph.js';
+
+export interface NeuroMaskItem {
+  image: ImageInput;
+  /** Class index or label; default: the model's prediction on the unmasked image. */
+  target?: number | string;
+  /** Initial mask logits on the parameter grid (e.g. from a .npy), overriding `init`. */
+  initLogits?: Float32Array;
+}
+
+export interface LossPoint {
+  iteration: number;
+  total: number;
+  terms: Partial<Record<keyof ObjectiveWeights, number>>;
+  /** Target probability on the masked image at this iteration. */
+  targetProbability: number;
+}
+
+export interface NeuroMaskProgress extends LossPoint {
+  item: number;
+  iterations: number;
+}
+
+export interface RunControl {
+  onProgress?: (p: NeuroMaskProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface Explanation {
+  method: 'neuromask';
+  model: string;
+  image: string;
+  height: number;
+  width: number;
+  /** The learnt mask at input resolution, row-major, in [0,1]. */
+  mask: Float32Array;
+  /** The mask parameters (logits) on their grid. */
+  maskLogits: Float32Array;
+  paramShape: [number, number];
+  target: TargetInfo;
+  probabilities: {
+    /** Target probability on the unmasked image. */
+    original: number;
+    /** Target probability on the masked image with the final mask. */
+    masked: number;
+    top5: ClassProbability[];
+  };
+  maskArea: number;
+  lossCurve: LossPoint[];
+  history: { iteration: number; mask: Float32Array }[];
+  cost: Cost;
+  timings: { prepareMs: number; optimiseMs: number; msPerStep: number };
+  options: NeuroMaskOptions;
+  config: NeuroMaskConfig;
+  seed: number;
+  versions: Record<string, string>;
+}
+
+function makeOptimizer(cfg: NeuroMaskConfig, size: number): Optimizer {
+  return cfg.optimizer === 'adam' ? adam(size, { lr: cfg.learningRate }) : rmsprop(size, { lr: cfg.learningRate });
+}
+
+function initialLogits(cfg: NeuroMaskConfig, size: number, seed: number): Float32Array {
+  if (cfg.init.kind === 'constant') return new Float32Array(size).fill(cfg.init.value);
+  return uniform(size, -cfg.weightLimit, cfg.weightLimit, seed);
+}
+
+function topK(p: Float64Array, labels: string[] | undefined, k: number): ClassProbability[] {
+  return [...p.keys()].sort((a, b) => p[b]! - p[a]!).slice(0, k).map((index) => ({ index, label: labels?.[index], probability: p[index]! }));
+}
+
+/** Explain many images (or many targets/restarts of one image), `batchSize` masks per session run. */
+export async function neuromask(engine: Engine, items: readonly NeuroMaskItem[], input: NeuroMaskOptionsInput = {}, control: RunControl = {}): Promise<Explanation[]> {
+  const options = NeuroMaskOptionsSchema.parse(input);
+  const out: Explanation[] = [];
+  for (let i = 0; i < items.length; i += options.batchSize) {
+    const chunk = items.slice(i, i + options.batchSize);
+    const wrapped: RunControl = { ...control };
+    if (control.onProgress) wrapped.onProgress = (p) => control.onProgress!({ ...p, item: p.item + i });
+    out.push(...(await runChunk(engine, chunk, options, wrapped)));
+  }
+  return out;
+}
+
+async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options: NeuroMaskOptions, control: RunControl): Promise<Explanation[]> {
+  const t0 = performance.now();
+  const c = engine.classifier;
+  const [H, W] = c.spec.inputSize;
+  const ch = c.spec.channels === 'grey' ? 1 : 3;
+  const K = c.numClasses;
+  const n = items.length;
+  const cfg = resolveConfig(options, c.spec.inputSize);
+  const param: [number, number] = [paramSize(H, cfg.maskScale), paramSize(W, cfg.maskScale)];
+  const P = param[0] * param[1];
+
+  const image = new Float32Array(n * ch * H * W);
+  const baseline = new Float32Array(n * ch * H * W);
+  items.forEach((it, k) => {
+    image.set(it.image.pixels, k * ch * H * W);
+    baseline.set(makeBaseline(cfg.baseline, it.image.pixels, ch, H, W, cfg.blurSigma), k * ch * H * W);
+  });
+  const original = await engine.forward(image, n);
+  const originalP = items.map((_, k) => toProbabilities(original.subarray(k * K, (k + 1) * K), c.outputKind));
+  const targets = items.map((it, k) => (it.target === undefined ? argmax(originalP[k]!) : labelIndex(c, it.target)));
+  const onehot = new Float32Array(n * K);
+  targets.forEach((t, k) => (onehot[k * K + t] = 1));
+
+  const w = new Float32Array(n * P);
+  items.forEach((it, k) => {
+    if (it.initLogits && it.initLogits.length !== P) {
+      throw new RangeError(`initial mask logits have ${it.initLogits.length} values; this configuration needs ${param[0]}×${param[1]} = ${P}`);
+    }
+    w.set(it.initLogits ?? initialLogits(cfg, P, options.seed), k * P);
+  });
+
+  const deletion = cfg.weights.deletion !== 0;
+  const modelBatch = deletion ? 2 * n : n;
+  const key = JSON.stringify({ step: cfg.weights, T: cfg.temperature, L: cfg.weightLimit, lap: cfg.laplacianSize, param });
+  const session = await engine.session(key, String(n), () =>
+    buildStepGraph({
+      model: engine.graph(modelBatch),
+      inputName: c.inputName,
+      outputName: c.outputName,
+      outputKind: c.outputKind,
+      spec: c.spec,
+      batch: n,
+      numClasses: K,
+      paramShape: param,
+      temperature: cfg.temperature,
+      weightLimit: cfg.weightLimit,
+      laplacianSize: cfg.laplacianSize,
+      weights: cfg.weights,
+    }),
+  );
+  const termNames = (Object.keys(cfg.weights) as (keyof ObjectiveWeights)[]).filter((k) => cfg.weights[k] !== 0);
+  const feeds = {
+    [STEP.image]: { data: image, dims: [n, ch, H, W] },
+    [STEP.baseline]: { data: baseline, dims: [n, ch, H, W] },
+    [STEP.target]: { data: onehot, dims: [n, K] },
+  };
+  const opt = makeOptimizer(cfg, n * P);
+  const curves: LossPoint[][] = items.map(() => []);
+  const history: { iteration: number; mask: Float32Array }[][] = items.map(() => []);
+  const record = (it: number): void => {
+    if (options.historyEvery > 0 && it % options.historyEvery === 0) {
+      for (let k = 0; k < n; k++) history[k]!.push({ iteration: it, mask: maskFromLogitsHost(w.subarray(k * P, (k + 1) * P), cfg.temperature, param, [H, W]) });
+    }
+  };
+  const t1 = performance.now();
+
+  const evaluate = async (): Promise<Record<string, { data: Float32Array }>> =>
+    session.run({ ...feeds, [STEP.w]: { data: w, dims: [n, 1, ...param] } });
+
+  for (let it = 0; it < cfg.iterations; it++) {
+    if (control.signal?.aborted) throw new CancelledError({ cause: control.signal.reason });
+    record(it);
+    const r = await evaluate();
+    const logits = r[STEP.logits]!.data;
+    for (let k = 0; k < n; k++) {
+      const p = toProbabilities(logits.subarray(k * K, (k + 1) * K), c.outputKind);
+      const terms: LossPoint['terms'] = {};
+      for (const t of termNames) terms[t] = r[STEP.term(t)]!.data[k]!;
+      const point = { iteration: it, total: r[STEP.loss]!.data[k]!, terms, targetProbability: p[targets[k]!]! };
+      curves[k]!.push(point);
+      control.onProgress?.({ ...point, item: k, iterations: cfg.iterations });
+    }
+    opt.step(w, r[STEP.grad]!.data);
+  }
+  record(cfg.iterations);
+  const final = await evaluate();
+  const t2 = performance.now();
+
+  const finalLogits = final[STEP.logits]!.data;
+  return items.map((it, k) => {
+    const logitsK = w.slice(k * P, (k + 1) * P);
+    const mask = maskFromLogitsHost(logitsK, cfg.temperature, param, [H, W]);
+    const pMasked = toProbabilities(finalLogits.subarray(k * K, (k + 1) * K), c.outputKind);
+    const t = targets[k]!;
+    return {
+      method: 'neuromask' as const,
+      model: c.name,
+      image: it.image.source,
+      height: H,
+      width: W,
+      mask,
+      maskLogits: logitsK,
+      paramShape: param,
+      target: { index: t, label: c.labels?.[t] },
+      probabilities: { original: originalP[k]![t]!, masked: pMasked[t]!, top5: topK(originalP[k]!, c.labels, 5) },
+      maskArea: mask.reduce((a, v) => a + v, 0) / mask.length,
+      lossCurve: curves[k]!,
+      history: history[k]!,
+      cost: { forwardPasses: (cfg.iterations + 1) * (deletion ? 2 : 1) + 1, backwardPasses: cfg.iterations, seconds: (t2 - t0) / 1000 / n },
+      timings: { prepareMs: (t1 - t0) / n, optimiseMs: (t2 - t1) / n, msPerStep: (t2 - t1) / (cfg.iterations + 1) },
+      options,
+      config: cfg,
+      seed: options.seed,
+      versions: versions(),
+    };
+  });
+}

@@ -1,0 +1,17 @@
+import type { Graph } from '../types.js';
+import { constantFold } from './constant-fold.js';
+import { dequantize } from './dequantize.js';
+import { withBatch } from './fix-batch.js';
+import { foldBatchNorm } from './fold-batchnorm.js';
+
+export { constantFold } from './constant-fold.js';
+export { dequantize } from './dequantize.js';
+export { withBatch } from './fix-batch.js';
+export { foldBatchNorm } from './fold-batchnorm.js';
+export { pruneDead } from './prune.js';
+export { upgradeToOpset13 } from './upgrade-opset.js';
+
+/** A loaded model made ready for differentiation: static batch, float32, folded constants and BNs. */
+export function prepareGraph(g: Graph, { batch }: { batch: number }): Graph {
+  return constantFold(foldBatchNorm(constantFold(dequantize(withBatch(g, batch)))));
+}

@@ -1,0 +1,73 @@
+import { attrFloat, attrInt, attrInts, opsetOf } from '../attrs.js';
+import { GraphBuilder } from '../builder.js';
+import { floatTensor } from '../tensor.js';
+import type { Attr, Graph, Node } from '../types.js';
+
+function without(attrs: Readonly<Record<string, Attr>>, ...names: string[]): Record<string, Attr> {
+  const out = { ...attrs };
+  for (const k of names) delete out[k];
+  return out;
+}
+
+/**
+ * Rewrite the ops whose signature changed before opset 13 (attributes that became inputs,
+ * Softmax's 2-D coercion) and declare ai.onnx 13, so later rewrites can emit opset-13 nodes.
+ */
+export function upgradeToOpset13(g: Graph): Graph {
+  const from = opsetOf(g.opsets, '');
+  if (from >= 13) return g;
+  const b = new GraphBuilder({ ...g, nodes: [] });
+  for (const n of g.nodes) {
+    if (n.domain !== '' && n.domain !== 'ai.onnx') b.nodes.push(n);
+    else upgradeNode(b, n, from);
+  }
+  return { ...b.build(g.name), opsets: { ...g.opsets, '': 13 } };
+}
+
+function upgradeNode(b: GraphBuilder, n: Node, from: number): void {
+  const asInput = (attr: string, pos: number): void => {
+    const v = attrInts(n, attr);
+    if (!v) return void b.nodes.push(n);
+    const inputs = [...n.inputs];
+    while (inputs.length < pos) inputs.push('');
+    inputs[pos] = b.ints(v, `${n.name}_${attr}`);
+    b.nodes.push({ ...n, inputs, attrs: without(n.attrs, attr) });
+  };
+  switch (n.opType) {
+    case 'Squeeze': case 'Unsqueeze': case 'ReduceSum': return asInput('axes', 1);
+    case 'Split': return asInput('split', 1);
+    case 'Clip':
+      if (from >= 11) return void b.nodes.push(n);
+      b.nodes.push({
+        ...n,
+        inputs: [n.inputs[0]!, b.constant(floatTensor([], [attrFloat(n, 'min', -3.4028234663852886e38)])), b.constant(floatTensor([], [attrFloat(n, 'max', 3.4028234663852886e38)]))],
+        attrs: without(n.attrs, 'min', 'max'),
+      });
+      return;
+    case 'Pad':
+      if (from >= 11) return void b.nodes.push(n);
+      b.nodes.push({
+        ...n,
+        inputs: [n.inputs[0]!, b.ints(attrInts(n, 'pads') ?? []), b.constant(floatTensor([], [attrFloat(n, 'value', 0)]))],
+        attrs: without(n.attrs, 'pads', 'value'),
+      });
+      return;
+    case 'Slice':
+      if (from >= 10) return void b.nodes.push(n);
+      b.nodes.push({
+        ...n,
+        inputs: [n.inputs[0]!, b.ints(attrInts(n, 'starts') ?? []), b.ints(attrInts(n, 'ends') ?? []), ...(attrInts(n, 'axes') ? [b.ints(attrInts(n, 'axes')!)] : [])],
+        attrs: {},
+      });
+      return;
+    case 'Softmax': case 'LogSoftmax': case 'Hardmax': {
+      // Before 13 these coerce the input to 2-D at `axis`; reproduce that exactly.
+      const x = n.inputs[0]!;
+      const flat = b.add('Flatten', [x], { axis: attrInt(n, 'axis', 1) });
+      const sm = b.add(n.opType, [flat], { axis: 1 });
+      b.push('Reshape', [sm, b.add('Shape', [x])], n.outputs);
+      return;
+    }
+    default: b.nodes.push(n);
+  }
+}

@@ -1,0 +1,1 @@
+export { randn, rng } from '../../src/util/random.js';
