@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../../errors/usage-error.js';
+import { loadImage, type ImageInput } from '../../image/load.js';
+import { explanationSummary, writeExplanation } from '../../io/explanation-files.js';
+import { decodeNpy } from '../../io/npy.js';
+import { NeuroMaskOptionsSchema } from '../../methods/neuromask/options.js';
+import { neuromask } from '../../methods/neuromask/neuromask.js';
+import { loadClassifier } from '../../models/classifier.js';
+import { DEFAULT_MODEL } from '../../models/builtin.js';
+import { Engine } from '../../runtime/engine.js';
+import { collectImages } from '../images.js';
+import { progress } from '../progress.js';
+import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
+
+const num = z.coerce.number();
+const int = z.coerce.number().int();
+
+const ExplainFlagsSchema = RuntimeFlagsSchema.extend({
+  model: z.string().default(DEFAULT_MODEL),
+  target: z.string().optional(),
+  preset: z.string().optional(),
+  iterations: int.optional(),
+  lr: num.optional(),
+  optimizer: z.string().optional(),
+  temperature: num.optional(),
+  weightLimit: num.optional(),
+  laplacian: int.optional(),
+  prediction: num.optional(),
+  sparsity: num.optional(),
+  smoothness: num.optional(),
+  area: num.optional(),
+  deletion: num.optional(),
+  maskScale: int.optional(),
+  init: z.string().optional(),
+  initValue: num.optional(),
+  initMask: z.string().optional(),
+  baseline: z.string().optional(),
+  seed: int.optional(),
+  history: int.optional(),
+  batchSize: int.optional(),
+  out: z.string().default('neuromask-out'),
+  colormap: z.enum(['jet', 'viridis', 'turbo']).default('jet'),
+  alpha: num.pipe(z.number().min(0).max(1)).default(0.6),
+  json: z.boolean().default(false),
+});
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A target given on the command line: a class index when it is all digits, else a label. */
+function parseTarget(t: string | undefined): number | string | undefined {
+  if (t === undefined) return undefined;
+  return /^\d+$/.test(t) ? Number(t) : t;
+}
+
+function outputDirs(images: readonly string[], root: string): string[] {
+  const used = new Map<string, number>();
+  return images.map((p) => {
+    const stem = basename(p, extname(p)) || 'image';
+    const n = used.get(stem) ?? 0;
+    used.set(stem, n + 1);
+    return join(root, n === 0 ? stem : `${stem}-${n + 1}`);
+  });
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description('learn a NeuroMask explanation for each image and write mask/overlay/masked PNGs, mask.npy and result.json')
+    .argument('<images...>', 'image files or folders')
+    .option('-m, --model <model>', `built-in or named model, or an .onnx path (default: ${DEFAULT_MODEL})`)
+    .option('-t, --target <class>', 'class index or label to explain (default: the predicted class)')
+    .option('-p, --preset <name>', 'default | reference | imagenet | cifar')
+    .option('-n, --iterations <n>', 'optimisation steps')
+    .option('--lr <rate>', 'learning rate')
+    .option('--optimizer <name>', 'rmsprop (TF1 semantics) | adam')
+    .option('--temperature <T>', 'mask = sigmoid(w / T)')
+    .option('--weight-limit <L>', 'initial range [-L, L] and the sparsity target -L')
+    .option('--laplacian <k>', 'Laplacian size for the smoothness term: 3 | 5')
+    .option('--prediction <λ>', 'weight of the cross-entropy term')
+    .option('--sparsity <λ>', 'weight of mean |w + L|')
+    .option('--smoothness <λ>', 'weight of mean (Laplacian ⊛ w)²')
+    .option('--area <λ>', 'weight of the mask area')
+    .option('--deletion <λ>', 'weight of the target probability on the complement')
+    .option('--mask-scale <s>', 'optimise the mask on a grid s times coarser than the input')
+    .option('--init <kind>', 'uniform | constant')
+    .option('--init-value <w>', 'constant initial logit')
+    .option('--init-mask <file.npy>', 'initial mask logits (float32 .npy on the mask grid)')
+    .option('--baseline <kind>', 'what masked-out pixels become: black | blur | mean')
+    .option('--seed <n>', 'random seed (uniform initialisation)')
+    .option('--history <k>', 'keep every k-th mask and write evolution.gif')
+    .option('--batch-size <n>', 'images optimised together per session run')
+    .option('-o, --out <dir>', 'output folder', 'neuromask-out')
+    .option('--colormap <name>', 'jet | viridis | turbo', 'jet')
+    .option('--alpha <a>', 'heat-map weight in overlay.png', '0.6')
+    .option('--ep <provider>', 'execution provider: cpu | webgpu | cuda', 'cpu')
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--json', 'print each result as a JSON line on stdout')
+    .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
+      const f = ExplainFlagsSchema.parse(raw);
+      const options = NeuroMaskOptionsSchema.parse(
+        defined({
+          preset: f.preset,
+          iterations: f.iterations,
+          optimizer: f.optimizer,
+          learningRate: f.lr,
+          temperature: f.temperature,
+          weightLimit: f.weightLimit,
+          laplacianSize: f.laplacian,
+          prediction: f.prediction,
+          sparsity: f.sparsity,
+          smoothness: f.smoothness,
+          area: f.area,
+          deletion: f.deletion,
+          maskScale: f.maskScale,
+          init: f.init,
+          initValue: f.initValue,
+          baseline: f.baseline,
+          seed: f.seed,
+          historyEvery: f.history,
+          batchSize: f.batchSize,
+        }),
+      );
+      const paths = await collectImages(imageArgs);
+      const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
+      const target = parseTarget(f.target);
+      const initLogits = f.initMask ? decodeNpy(await readFile(f.initMask).catch((cause: unknown) => {
+        throw new UsageError(`--init-mask: cannot read ${f.initMask}`, { cause });
+      })).data : undefined;
+      const engine = new Engine(classifier, runtimeOptions(f));
+      const dirs = outputDirs(paths, f.out);
+      try {
+        for (let i = 0; i < paths.length; i += options.batchSize) {
+          const batchPaths = paths.slice(i, i + options.batchSize);
+          const images: ImageInput[] = [];
+          for (const p of batchPaths) images.push(await loadImage(p, classifier.spec));
+          const items = images.map((image) => ({ image, ...(target !== undefined ? { target } : {}), ...(initLogits ? { initLogits } : {}) }));
+          const label = paths.length > 1 ? `[${i + 1}-${i + batchPaths.length}/${paths.length}]` : basename(paths[0]!);
+          let bar: ReturnType<typeof progress> | undefined;
+          const results = await neuromask(engine, items, options, {
+            onProgress: (p) => {
+              if (p.item !== i) return;
+              bar ??= progress(p.iterations, label);
+              bar.update(p.iteration + 1, { loss: p.total.toFixed(3), p: p.targetProbability.toFixed(3) });
+            },
+          });
+          bar?.stop();
+          for (const [k, e] of results.entries()) {
+            await writeExplanation(dirs[i + k]!, e, images[k]!, { colormap: f.colormap, alpha: f.alpha });
+            if (f.json) process.stdout.write(`${JSON.stringify({ ...explanationSummary(e), lossCurve: undefined, out: dirs[i + k] })}\n`);
+            else {
+              process.stdout.write(
+                `${e.image}: ${e.target.label ?? e.target.index} (class ${e.target.index}) p ${e.probabilities.original.toFixed(3)} → masked ${e.probabilities.masked.toFixed(3)}, ` +
+                  `mask area ${(100 * e.maskArea).toFixed(1)}%, ${e.cost.seconds.toFixed(1)} s → ${dirs[i + k]}\n`,
+              );
+            }
+          }
+        }
+      } finally {
+        await engine.release();
+      }
+    });
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { loadClassifier } from '../../models/classifier.js';
+import { inspectClassifier } from '../../models/inspect.js';
+import { describeSpec } from '../../models/list.js';
+
+const fmtOps = (ops: Record<string, number>): string =>
+  Object.entries(ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+
+export function registerInspect(program: Command): void {
+  program
+    .command('inspect')
+    .description("show a model's inputs, outputs, ops, preprocessing and whether it can be explained")
+    .argument('<model>', 'built-in or named model, or an .onnx path')
+    .option('--json', 'print the report as JSON')
+    .action(async (ref: string, o: { json?: boolean }) => {
+      const c = await loadClassifier(ref, {}, { allowDownload: true });
+      const r = inspectClassifier(c);
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ ...r, labels: r.labels?.length }, null, 2)}\n`);
+        return;
+      }
+      const shape = (s: (number | string)[]): string => `[${s.join(', ')}]`;
+      const lines = [
+        `model       ${r.name} (${r.source})`,
+        `opsets      ${Object.entries(r.opsets).map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`,
+        ...r.inputs.map((v) => `input       ${v.name} ${v.dtype} ${shape(v.shape)}`),
+        ...r.outputs.map((v) => `output      ${v.name} ${v.dtype} ${shape(v.shape)}`),
+        `classes     ${r.numClasses}${r.labels ? ` (labels: ${r.labels.slice(0, 3).join(' | ')} …)` : ' (no labels)'}`,
+        `preprocess  ${describeSpec(r.spec)}, mean [${r.spec.mean.join(', ')}], std [${r.spec.std.join(', ')}]`,
+        `ops         ${fmtOps(r.ops)}`,
+        `prepared    ${fmtOps(r.preparedOps)}`,
+        r.gradientError || r.unsupported.length
+          ? `gradient    NOT available: ${r.gradientError ?? `no rule for ${r.unsupported.join(', ')}`}`
+          : 'gradient    ok: every op on the path has a gradient rule',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+      if (r.gradientError) process.exitCode = 4;
+    });
+}

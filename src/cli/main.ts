@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { versions } from '../util/versions.js';
+import { registerExplain } from './commands/explain.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerModels } from './commands/models.js';
+import { describeError, EXIT } from './exit-codes.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('neuromask')
+    .description('explain image classifiers: NeuroMask mask learning on ONNX Runtime')
+    .version(versions()['neuromask'] ?? '0.0.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerExplain(program);
+  registerInspect(program);
+  registerModels(program);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    const { code, message } = describeError(e);
+    process.stderr.write(`neuromask: ${message}\n`);
+    if (process.env['NEUROMASK_DEBUG']) console.error(e);
+    return code;
+  }
+}
