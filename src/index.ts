@@ -1,0 +1,28 @@
+// The public API. Everything here is stable; deeper imports are internal.
+export { buildGradient, registerRule, supportedOps, type GradContext, type GradientRequest, type VjpRule } from './autodiff/index.js';
+export { CancelledError } from './errors/cancelled-error.js';
+export { ChecksumError } from './errors/checksum-error.js';
+export { ImageError } from './errors/image-error.js';
+export { ModelFormatError } from './errors/model-format-error.js';
+export { ModelNotFoundError } from './errors/model-not-found-error.js';
+export { RuntimeError } from './errors/runtime-error.js';
+export { UnknownLabelError } from './errors/unknown-label-error.js';
+export { UnsupportedOpError } from './errors/unsupported-op-error.js';
+export { loadImage, type ImageInput } from './image/load.js';
+export { writeExplanation } from './io/explanation-files.js';
+export { decodeNpy, encodeNpy } from './io/npy.js';
+export { neuromask, type Explanation, type NeuroMaskItem, type NeuroMaskProgress, type RunControl } from './methods/neuromask/neuromask.js';
+export { NeuroMaskOptionsSchema, type NeuroMaskOptionsInput } from './methods/neuromask/options.js';
+export { DEFAULT, REFERENCE_CIFAR, REFERENCE_IMAGENET, preset, type NeuroMaskConfig } from './methods/neuromask/presets.js';
+export { labelIndex, loadClassifier, type Classifier, type ClassifierOverrides } from './models/classifier.js';
+export { inspectClassifier } from './models/inspect.js';
+export { listModels } from './models/list.js';
+export type { PreprocessSpec, ModelCard } from './models/spec.js';
+export { readModel } from './onnx/read.js';
+export { writeModel } from './onnx/write.js';
+export { GraphBuilder } from './onnx/builder.js';
+export { prepareGraph } from './onnx/rewrites/index.js';
+export type { Graph, Node, Tensor } from './onnx/types.js';
+export { Engine } from './runtime/engine.js';
+export type { RuntimeOptions } from './runtime/session.js';
+export { overlayPng, maskPng, maskedPng, panelPng } from './viz/render.js';

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { decodeNpy } from '../src/io/npy.js';
+import { SHARED_IMAGES, SHARED_MODELS } from './helpers/shared.js';
+
+const ENTRY = new URL('./helpers/cli-entry.ts', import.meta.url).pathname;
+
+function cli(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), ENTRY, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NEUROMASK_HOME: SHARED_MODELS },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dog = join(SHARED_IMAGES, 'dog.jpg');
+
+describe('neuromask CLI', () => {
+  it('explain writes every output file, complete and readable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nm-cli-'));
+    const r = cli(['explain', dog, '-m', 'mobilenetv2-imagenet', '-n', '3', '--history', '1', '-o', 'out'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /malamute .*class 249/);
+    const out = join(dir, 'out', 'dog');
+    assert.deepEqual(readdirSync(out).sort(), ['evolution.gif', 'mask.npy', 'mask.png', 'masked.png', 'overlay.png', 'result.json']);
+    const npy = decodeNpy(readFileSync(join(out, 'mask.npy')));
+    assert.deepEqual(npy.shape, [224, 224]);
+    const png = await sharp(join(out, 'mask.png')).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(png.info.width, 224);
+    // mask.png is the .npy mask quantised to 8 bits.
+    assert.ok(Math.abs(png.data[png.info.channels * 1000]! - Math.round(255 * npy.data[1000]!)) <= 1);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    assert.equal(result.target.index, 249);
+    assert.equal(result.lossCurve.length, 3);
+    assert.equal(result.config.iterations, 3);
+    assert.equal((await sharp(join(out, 'evolution.gif')).metadata()).pages, 4);
+    assert.deepEqual(readdirSync(join(dir, 'out')), ['dog'], 'no temporary folders left');
+  });
+
+  const bad: [string, string[], number, RegExp][] = [
+    ['missing image', ['explain', 'nope.jpg', '-m', 'mobilenetv2-imagenet'], 3, /nope\.jpg: file not found/],
+    ['corrupt image', ['explain', 'corrupt.jpg', '-m', 'mobilenetv2-imagenet'], 3, /corrupt\.jpg: cannot decode image/],
+    ['not an ONNX model', ['explain', dog, '-m', 'notamodel.onnx'], 4, /not an ONNX model/],
+    ['unknown model name', ['explain', dog, '-m', 'resnet-9000'], 4, /no built-in or named model/],
+    ['target out of range', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--target', '1000'], 2, /out of range.*0\.\.999/],
+    ['unknown label', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--target', 'zebrafoo'], 2, /unknown class 'zebrafoo'/],
+    ['bad preset', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--preset', 'fast'], 2, /preset/],
+    ['bad iterations', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--iterations', '0'], 2, /iterations/],
+    ['init mask of the wrong size', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--init-mask', 'small.npy'], 2, /initial mask logits have 4 values/],
+    ['unknown execution provider', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--ep', 'tpu'], 2, /ep/],
+  ];
+  for (const [name, args, code, message] of bad) {
+    it(`bad input (${name}): one clear line, exit ${code}, no output`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'nm-bad-'));
+      writeFileSync(join(dir, 'corrupt.jpg'), 'not a jpeg');
+      writeFileSync(join(dir, 'notamodel.onnx'), 'garbage');
+      writeFileSync(join(dir, 'notamodel.json'), JSON.stringify({ preprocess: { inputSize: [224, 224] } }));
+      writeFileSync(join(dir, 'small.npy'), Buffer.from(new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0x76, 0, ...Buffer.from(`{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }`.padEnd(117) + '\n'), ...new Uint8Array(16)])));
+      const r = cli([...args, '-o', 'out'], dir);
+      assert.equal(r.code, code, `stderr: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(existsSync(join(dir, 'out')), false);
+    });
+  }
+
+  it('inspect reports ops and that the gradient is available', () => {
+    const r = cli(['inspect', 'mobilenetv2-imagenet'], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /QLinearConv 52/);
+    assert.match(r.stdout, /prepared +Clip 66, Conv 52/);
+    assert.match(r.stdout, /gradient +ok/);
+  });
+
+  it('models lists the named model and where it is', () => {
+    const r = cli(['models'], tmpdir());
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /mobilenetv2-imagenet +named +1000 classes/);
+  });
+});
