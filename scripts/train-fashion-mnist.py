@@ -383,7 +383,7 @@ Linear(128→10). BatchNorm is folded into the convolutions at export (`do_const
   10 000 test images; the test set was used only for reporting and for choosing the example images.
 - {epochs} epochs, batch {bs}, AdamW (weight decay 1e-4), one-cycle learning rate (max {lr}),
   label smoothing 0.05, random horizontal flips; seed {seed}; `torch.use_deterministic_algorithms(True)`,
-  {threads} CPU threads. Training took {train_s:.0f} s on 2 CPU cores (torch {torch}, onnx {onnx}).
+  {threads} CPU threads. Training took {train_s:.0f} s wall-clock on 2 CPU cores (varies with machine load) (torch {torch}, onnx {onnx}).
 - Export check: `onnx.checker.check_model(full_check=True)`, reload with `onnx.load`, and an independent numpy
   evaluation of the exported graph on the 10 example images (max |logit difference| to torch: {diff:.1e}).
 
