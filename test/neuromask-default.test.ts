@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadImage, type ImageInput } from '../src/image/load.js';
+import type { ImageInput } from '../src/image/load.js';
 import { neuromask } from '../src/methods/neuromask/neuromask.js';
-import { loadClassifier } from '../src/models/classifier.js';
-import { Engine } from '../src/runtime/engine.js';
+import type { Engine } from '../src/runtime/engine.js';
 import { DOG_BOXES } from './fixtures/index.js';
-import { SHARED_IMAGES, useSharedModels } from './helpers/shared.js';
+import { mobilenetWithPhoto } from './helpers/shared.js';
 
 type Box = readonly [number, number, number, number];
 const inside = (x: number, y: number, b: Box): boolean => x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3];
@@ -40,10 +38,7 @@ describe('default preset on MobileNetV2: dog.jpg', () => {
   let engine: Engine;
   let dog: ImageInput;
   before(async () => {
-    useSharedModels();
-    const c = await loadClassifier('mobilenetv2-imagenet');
-    engine = new Engine(c, { ep: 'cpu', threads: 2 });
-    dog = await loadImage(join(SHARED_IMAGES, 'dog.jpg'), c.spec);
+    ({ engine, image: dog } = await mobilenetWithPhoto('dog.jpg'));
   });
   after(() => engine.release());
 

@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { join } from 'node:path';
 import { CancelledError } from '../src/errors/cancelled-error.js';
-import { loadImage, type ImageInput } from '../src/image/load.js';
+import type { ImageInput } from '../src/image/load.js';
 import { neuromask } from '../src/methods/neuromask/neuromask.js';
-import { loadClassifier } from '../src/models/classifier.js';
-import { Engine } from '../src/runtime/engine.js';
-import { SHARED_IMAGES, useSharedModels } from './helpers/shared.js';
+import type { Engine } from '../src/runtime/engine.js';
+import { mobilenetWithPhoto } from './helpers/shared.js';
 
 // The real ImageNet MobileNetV2 (int8, dequantized at load) on a real photo.
 describe('NeuroMask on MobileNetV2', () => {
   let engine: Engine;
   let dog: ImageInput;
   before(async () => {
-    useSharedModels();
-    const c = await loadClassifier('mobilenetv2-imagenet');
-    engine = new Engine(c, { ep: 'cpu', threads: 2 });
-    dog = await loadImage(join(SHARED_IMAGES, 'dog.jpg'), c.spec);
+    ({ engine, image: dog } = await mobilenetWithPhoto('dog.jpg'));
   });
   after(() => engine.release());
 
