@@ -51,6 +51,7 @@ const cases: Case[] = [
   { name: 'AveragePool 3x3 s2 pad 1 include pad', graph: unary((b, x) => b.add('AveragePool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }), [1, 2, 7, 7]) },
   { name: 'AveragePool ceil_mode', graph: unary((b, x) => b.add('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }), [1, 2, 5, 5]) },
   { name: 'GlobalAveragePool', graph: unary((b, x) => b.add('GlobalAveragePool', [x])) },
+  { name: 'GlobalMaxPool', graph: unary((b, x) => b.add('GlobalMaxPool', [x])) },
   { name: 'Gemm transB with bias', graph: unary((b, x) => b.add('Gemm', [b.add('Flatten', [x]), w(b, [5, 108], 11), w(b, [5], 12)], { transB: 1, alpha: float(0.7) })) },
   { name: 'Gemm plain', graph: unary((b, x) => b.add('Gemm', [b.add('Flatten', [x]), w(b, [108, 4], 13)])) },
   { name: 'MatMul', graph: unary((b, x) => b.add('MatMul', [b.add('Flatten', [x]), w(b, [108, 4], 14)])) },
@@ -79,4 +80,63 @@ describe('gradient rules against central finite differences', () => {
       assert.ok(r.maxRelError < (c.tol ?? 2e-2), `relative error ${r.maxRelError}: analytic ${r.analytic} numeric ${r.numeric}`);
     });
   }
+});
+
+describe('one graph using every supported op', () => {
+  it('matches finite differences end to end, and no op type goes untested', async () => {
+    const used = new Set<string>();
+    const b = new GraphBuilder();
+    const add = (op: string, ins: string[], attrs: Parameters<GraphBuilder['add']>[2] = {}): string => (used.add(op), b.add(op, ins, attrs));
+    const x = b.input('x', 'float32', [2, 3, 8, 8]);
+    const c1 = add('Conv', [x, w(b, [4, 3, 3, 3], 31), w(b, [4], 32)], { pads: [1, 1, 1, 1] });
+    const r1 = add('Relu', [c1]);
+    const lr = add('LeakyRelu', [c1], { alpha: float(0.2) });
+    const mp = add('MaxPool', [add('Add', [r1, lr])], { kernel_shape: [2, 2], strides: [2, 2] }); // [2,4,4,4]
+    const dw = add('Conv', [mp, w(b, [4, 1, 3, 3], 33)], { group: 4, pads: [1, 1, 1, 1], strides: [2, 2] }); // [2,4,2,2]
+    const cl = add('Clip', [add('Mul', [dw, b.scalar(3)]), b.scalar(0), b.scalar(6)]);
+    const ap = add('AveragePool', [add('Pad', [cl, b.ints([0, 0, 1, 1, 0, 0, 1, 1])])], { kernel_shape: [2, 2], strides: [1, 1] }); // [2,4,3,3]
+    const hs = add('HardSwish', [ap]);
+    const hg = add('HardSigmoid', [ap], { alpha: float(0.3), beta: float(0.5) });
+    const sg = add('Sigmoid', [hs]);
+    const th = add('Tanh', [add('Sub', [hg, sg])]);
+    const dv = add('Div', [th, add('Add', [add('Exp', [add('Neg', [th])]), b.scalar(1)])]);
+    const [s1, s2] = (used.add('Split'), b.addMulti('Split', [dv, b.ints([2, 2])], { axis: 1 }, 2)) as [string, string];
+    const cat = add('Concat', [add('Abs', [s1]), add('Erf', [s2]), add('Sqrt', [add('Add', [add('Pow', [s1, b.scalar(2)]), b.scalar(1)])])], { axis: 1 }); // [2,6,3,3]
+    const sl = add('Slice', [cat, b.ints([0, 0]), b.ints([3, 3]), b.ints([2, 3])]);
+    const sq = add('Squeeze', [add('Unsqueeze', [sl, b.ints([0])]), b.ints([0])]);
+    const tr = add('Transpose', [sq], { perm: [0, 2, 3, 1] });
+    const rs = add('Reshape', [tr, b.ints([2, 54])]);
+    const gmp = add('Flatten', [add('GlobalMaxPool', [add('Add', [cat, w(b, [1, 6, 3, 3], 37)])])]); // offsets break ties
+    const gap = add('Flatten', [add('GlobalAveragePool', [cat])]);
+    const feat = add('Concat', [rs, add('Sum', [gmp, gap]), add('ReduceMean', [cat], { axes: [2, 3], keepdims: 0 })], { axis: 1 }); // [2,66]
+    const gm = add('Gemm', [add('Dropout', [add('Identity', [feat])]), w(b, [5, 66], 34), w(b, [5], 35)], { transB: 1 });
+    const mm = add('MatMul', [gm, w(b, [5, 5], 36)]);
+    const sm = add('Softmax', [mm], { axis: 1 });
+    const ls = add('LogSoftmax', [mm], { axis: 1 });
+    const lg = add('Log', [add('Add', [sm, b.scalar(1)])]);
+    const y = add('Where', [add('Greater', [mm, b.scalar(0)]), add('ReduceSum', [add('Mul', [ls, lg]), b.ints([1])], { keepdims: 1 }), mm]);
+    b.output(y, 'float32', []);
+    const r = await gradCheck(b.build('everything'));
+    assert.ok(r.maxRelError < 2e-2, `relative error ${r.maxRelError}: analytic ${r.analytic} numeric ${r.numeric}`);
+    const { supportedOps } = await import('../src/autodiff/index.js');
+    const missing = supportedOps().filter((op) => !used.has(op));
+    assert.deepEqual(missing, [], 'every op with a gradient rule appears in this graph');
+  });
+});
+
+describe('GlobalMaxPool with ties', () => {
+  it('splits the gradient equally among tied maxima', async () => {
+    const { buildGradient } = await import('../src/autodiff/index.js');
+    const { createSession } = await import('../src/runtime/session.js');
+    const { writeModel } = await import('../src/onnx/write.js');
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', [1, 1, 2, 2]);
+    const y = b.add('ReduceSum', [b.add('GlobalMaxPool', [x])], { keepdims: 0 });
+    b.output(y, 'float32', []);
+    const { graph, gradients } = buildGradient(b.build(), { of: y, wrt: [x] });
+    const s = await createSession(writeModel(graph), { ep: 'cpu', threads: 1 });
+    const r = await s.run({ x: { data: Float32Array.from([3, 1, 3, 2]), dims: [1, 1, 2, 2] } });
+    assert.deepEqual([...r[gradients[x]!]!.data], [0.5, 0, 0.5, 0]);
+    await s.release();
+  });
 });

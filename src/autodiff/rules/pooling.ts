@@ -81,7 +81,9 @@ registerRule('GlobalAveragePool', (n, [gy], ctx) => {
 registerRule('GlobalMaxPool', (n, [gy], ctx) => {
   if (!gy) return [];
   const [x, y] = [n.inputs[0]!, n.outputs[0]!];
-  const hit = ctx.b.add('Equal', [x, y]);
-  const spread = ctx.b.add('Expand', [gy, ctx.b.ints([...ctx.shape(x)], 'shape')]);
-  return [ctx.b.add('Where', [hit, spread, ctx.b.scalar(0, 'zero')])];
+  // Ties share the gradient equally (a subgradient), instead of each receiving all of it.
+  const hit = ctx.b.add('Cast', [ctx.b.add('Equal', [x, y])], { to: 1 });
+  const rank = ctx.shape(x).length;
+  const ties = ctx.b.add('ReduceSum', [hit, ctx.b.ints([...Array(rank).keys()].slice(2), 'axes')], { keepdims: 1 });
+  return [ctx.b.add('Mul', [hit, ctx.b.add('Div', [gy, ties])])];
 });
