@@ -14,7 +14,7 @@ import { tinyClassifier } from './helpers/tiny-classifier.js';
 const H = 16;
 const c = tinyClassifier();
 
-async function stepSession(weights = REFERENCE_CIFAR.weights, param: [number, number] = [H, H], n = 2) {
+async function stepSession(weights = REFERENCE_CIFAR.weights, param: [number, number] = [H, H], smoothness: 'laplacian' | 'gradient' = 'laplacian', n = 2) {
   const engine = new Engine(c, { ep: 'cpu', threads: 1 });
   const g = buildStepGraph({
     model: engine.graph(weights.deletion ? 2 * n : n),
@@ -28,6 +28,7 @@ async function stepSession(weights = REFERENCE_CIFAR.weights, param: [number, nu
     temperature: 0.7,
     weightLimit: 10,
     laplacianSize: 3,
+    smoothness,
     weights,
   });
   return createSession(writeModel(g), { ep: 'cpu', threads: 1 });
@@ -87,13 +88,13 @@ describe('NeuroMask objective graph', () => {
     await Promise.all([s.release(), e.release()]);
   });
 
-  for (const [name, weights, param] of [
-    ['reference terms, full-resolution mask', REFERENCE_CIFAR.weights, [H, H]],
-    ['area + deletion terms, coarse 4×4 mask', { prediction: 1, sparsity: 0, smoothness: 0, area: 2, deletion: 1 }, [4, 4]],
+  for (const [name, weights, param, smooth] of [
+    ['reference terms, full-resolution mask', REFERENCE_CIFAR.weights, [H, H], 'laplacian'],
+    ['area + deletion + gradient smoothness, coarse 4×4 mask', { prediction: 1, sparsity: 0, smoothness: 0.5, area: 2, deletion: 1 }, [4, 4], 'gradient'],
   ] as const) {
     it(`gradient for the mask logits matches central finite differences (${name})`, async () => {
       const p = [...param] as [number, number];
-      const s = await stepSession(weights, p);
+      const s = await stepSession(weights, p, smooth);
       const P = p[0] * p[1];
       const w = randn(2 * P, 21, 1.5);
       const total = async (v: Float32Array): Promise<number> => {
@@ -111,6 +112,25 @@ describe('NeuroMask objective graph', () => {
       await s.release();
     });
   }
+
+  it('gradient smoothness is the mean squared neighbour difference over rows plus over columns', async () => {
+    const s = await stepSession({ prediction: 1, sparsity: 0, smoothness: 1, area: 0, deletion: 0 }, [4, 4], 'gradient');
+    const w = randn(2 * 16, 13, 2);
+    const r = await s.run(feeds(w, [4, 4]));
+    for (let n = 0; n < 2; n++) {
+      const at = (i: number, j: number): number => w[n * 16 + i * 4 + j]!;
+      let rows = 0;
+      let cols = 0;
+      for (let i = 0; i < 4; i++)
+        for (let j = 0; j < 3; j++) {
+          rows += (at(j + 1, i) - at(j, i)) ** 2;
+          cols += (at(i, j + 1) - at(i, j)) ** 2;
+        }
+      const expected = rows / 12 + cols / 12;
+      assert.ok(Math.abs(r[STEP.term('smoothness')]!.data[n]! - expected) < 1e-4 * expected);
+    }
+    await s.release();
+  });
 
   it('bilinear upsampling rows sum to one and reproduce a constant', () => {
     const m = bilinearMatrix(224, 28);

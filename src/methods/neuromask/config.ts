@@ -15,6 +15,7 @@ export function resolveConfig(o: NeuroMaskOptions, inputSize: readonly [number, 
     temperature: o.temperature ?? p.temperature,
     weightLimit: o.weightLimit ?? p.weightLimit,
     laplacianSize: o.laplacianSize ?? p.laplacianSize,
+    smoothness: o.smoothnessKind ?? p.smoothness,
     weights: {
       prediction: o.prediction ?? p.weights.prediction,
       sparsity: o.sparsity ?? p.weights.sparsity,

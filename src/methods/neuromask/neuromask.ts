@@ -130,7 +130,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
 
   const deletion = cfg.weights.deletion !== 0;
   const modelBatch = deletion ? 2 * n : n;
-  const key = JSON.stringify({ step: cfg.weights, T: cfg.temperature, L: cfg.weightLimit, lap: cfg.laplacianSize, param });
+  const key = JSON.stringify({ step: cfg.weights, T: cfg.temperature, L: cfg.weightLimit, lap: cfg.laplacianSize, smooth: cfg.smoothness, param });
   const session = await engine.session(key, String(n), () =>
     buildStepGraph({
       model: engine.graph(modelBatch),
@@ -144,6 +144,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       temperature: cfg.temperature,
       weightLimit: cfg.weightLimit,
       laplacianSize: cfg.laplacianSize,
+      smoothness: cfg.smoothness,
       weights: cfg.weights,
     }),
   );

@@ -42,7 +42,17 @@ export interface ObjectiveOutputs {
   terms: Partial<Record<keyof ObjectiveWeights, string>>;
 }
 
-export function buildObjective(b: GraphBuilder, io: ObjectiveInputs, weights: ObjectiveWeights, weightLimit: number, laplacianSize: 3 | 5): ObjectiveOutputs {
+/** 'laplacian': the reference mean (K ⊛ w)², VALID; 'gradient': mean squared neighbour differences. */
+export type SmoothnessKind = 'laplacian' | 'gradient';
+
+export function buildObjective(
+  b: GraphBuilder,
+  io: ObjectiveInputs,
+  weights: ObjectiveWeights,
+  weightLimit: number,
+  laplacianSize: 3 | 5,
+  smoothness: SmoothnessKind = 'laplacian',
+): ObjectiveOutputs {
   // Opset 17: ReduceSum takes axes as an input, ReduceMean still as an attribute.
   const perSample = (x: string, op: 'ReduceMean' | 'ReduceSum', axes: number[]): string =>
     op === 'ReduceSum' ? b.add(op, [x, b.ints(axes, 'axes')], { keepdims: 0 }) : b.add(op, [x], { axes, keepdims: 0 });
@@ -55,10 +65,20 @@ export function buildObjective(b: GraphBuilder, io: ObjectiveInputs, weights: Ob
   if (weights.sparsity) {
     terms.sparsity = perSample(b.add('Abs', [b.add('Add', [io.w, b.scalar(weightLimit, 'weight_limit')])]), 'ReduceMean', [1, 2, 3]);
   }
-  if (weights.smoothness) {
+  if (weights.smoothness && smoothness === 'laplacian') {
     const k = b.floats([1, 1, laplacianSize, laplacianSize], laplacian(laplacianSize), 'laplacian');
     const c = b.add('Conv', [io.w, k], { kernel_shape: [laplacianSize, laplacianSize] });
     terms.smoothness = perSample(b.add('Mul', [c, c]), 'ReduceMean', [1, 2, 3]);
+  } else if (weights.smoothness) {
+    // Squared differences of neighbouring logits: unlike the VALID Laplacian, border cells are
+    // regularised too, so the mask does not collect blobs along the image edges.
+    const diff = (axis: number): string => {
+      const ahead = b.add('Slice', [io.w, b.ints([1]), b.ints([1 << 30]), b.ints([axis])]);
+      const behind = b.add('Slice', [io.w, b.ints([0]), b.ints([-1]), b.ints([axis])]);
+      const d = b.add('Sub', [ahead, behind]);
+      return perSample(b.add('Mul', [d, d]), 'ReduceMean', [1, 2, 3]);
+    };
+    terms.smoothness = b.add('Add', [diff(2), diff(3)]);
   }
   if (weights.area) terms.area = perSample(io.mask, 'ReduceMean', [1, 2, 3]);
   if (weights.deletion) {

@@ -12,6 +12,7 @@ export const NeuroMaskOptionsSchema = z
     temperature: z.number().positive().optional(),
     weightLimit: z.number().positive().optional(),
     laplacianSize: z.union([z.literal(3), z.literal(5)]).optional(),
+    smoothnessKind: z.enum(['laplacian', 'gradient']).optional(),
     prediction: z.number().nonnegative().optional(),
     sparsity: z.number().nonnegative().optional(),
     smoothness: z.number().nonnegative().optional(),

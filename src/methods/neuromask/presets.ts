@@ -1,4 +1,4 @@
-import type { ObjectiveWeights } from './objective.js';
+import type { ObjectiveWeights, SmoothnessKind } from './objective.js';
 
 export interface NeuroMaskConfig {
   iterations: number;
@@ -9,6 +9,8 @@ export interface NeuroMaskConfig {
   /** L: uniform initialisation range [-L, L] and the sparsity term's target -L. */
   weightLimit: number;
   laplacianSize: 3 | 5;
+  /** How λ_smooth measures roughness of the logits. */
+  smoothness: SmoothnessKind;
   weights: ObjectiveWeights;
   /** Mask parameters on a grid `maskScale` times coarser than the input, bilinearly upsampled. */
   maskScale: number;
@@ -28,6 +30,7 @@ export const REFERENCE_IMAGENET: NeuroMaskConfig = {
   temperature: 0.3,
   weightLimit: 10,
   laplacianSize: 5,
+  smoothness: 'laplacian',
   weights: { prediction: 0.4, sparsity: 0.35, smoothness: 0.03, ...NO_EXTRAS },
   maskScale: 1,
   init: { kind: 'uniform' },
@@ -54,7 +57,8 @@ export const DEFAULT: NeuroMaskConfig = {
   temperature: 1,
   weightLimit: 10,
   laplacianSize: 3,
-  weights: { prediction: 1, sparsity: 0, smoothness: 0, area: 2, deletion: 1 },
+  smoothness: 'gradient',
+  weights: { prediction: 1, sparsity: 0, smoothness: 1, area: 4, deletion: 1 },
   maskScale: 8,
   init: { kind: 'constant', value: 3 },
   baseline: 'blur',

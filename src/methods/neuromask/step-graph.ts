@@ -2,7 +2,7 @@ import { buildGradient } from '../../autodiff/index.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import type { Graph } from '../../onnx/types.js';
 import type { PreprocessSpec } from '../../models/spec.js';
-import { buildObjective, type ObjectiveWeights } from './objective.js';
+import { buildObjective, type ObjectiveWeights, type SmoothnessKind } from './objective.js';
 import { maskFromLogits } from './parameterization.js';
 
 export interface StepGraphConfig {
@@ -18,6 +18,7 @@ export interface StepGraphConfig {
   temperature: number;
   weightLimit: number;
   laplacianSize: 3 | 5;
+  smoothness: SmoothnessKind;
   weights: ObjectiveWeights;
 }
 
@@ -86,6 +87,7 @@ export function buildStepGraph(cfg: StepGraphConfig): Graph {
     cfg.weights,
     cfg.weightLimit,
     cfg.laplacianSize,
+    cfg.smoothness,
   );
   b.push('Identity', [obj.total], [STEP.loss]);
   b.output(STEP.loss, 'float32', [n]);

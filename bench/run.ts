@@ -1,0 +1,33 @@
+/**
+ * npm run bench [-- --quick] [-- --only engine|explain]
+ * Prints markdown tables; every speed is shown beside a baseline measured in the same run.
+ */
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { engineBench } from './engine-step.js';
+import { explainBench } from './explain.js';
+import { PYTHON, torchVersion } from './python.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+if (values.only !== undefined && !['engine', 'explain'].includes(values.only)) {
+  console.error(`--only takes engine or explain, not '${values.only}'`);
+  process.exit(2);
+}
+process.env.NEUROMASK_HOME ??= '/work/shared/models';
+const quick = values.quick;
+const t0 = performance.now();
+const torch = await torchVersion();
+const ort = ((await import('onnxruntime-node/package.json', { with: { type: 'json' } })) as { default: { version: string } }).default.version;
+
+console.log(`# neuromask benchmark${quick ? ' (--quick)' : ''}`);
+console.log(`CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}; load average at start ${loadavg()[0]!.toFixed(2)} (other work on the machine slows both sides); Node ${process.version}, onnxruntime-node ${ort}; PyTorch: ${torch === undefined ? `not available in ${PYTHON}` : `${torch} (OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'})`}.\n`);
+
+if (values.only !== 'explain') {
+  console.log(await engineBench({ torch: torch !== undefined, timing: quick ? { warmup: 1, maxRuns: 5, budgetMs: 300 } : { warmup: 2, maxRuns: 20, budgetMs: 1500 }, leakSteps: 1000 }));
+  console.log();
+}
+if (values.only !== 'engine') {
+  console.log(await explainBench({ torch: torch !== undefined, referenceIterations: quick ? 200 : 2000, torchDefaultIterations: quick ? 30 : 150, folderSize: quick ? 8 : 32 }));
+  console.log();
+}
+console.log(`Run time: ${((performance.now() - t0) / 60000).toFixed(1)} min; load average at the end ${loadavg()[0]!.toFixed(2)}.`);
