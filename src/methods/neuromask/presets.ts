@@ -51,7 +51,7 @@ export const REFERENCE_CIFAR: NeuroMaskConfig = {
  * few adversarial pixels. Chosen by measurement (see README, "Choosing the default").
  */
 export const DEFAULT: NeuroMaskConfig = {
-  iterations: 150,
+  iterations: 100,
   optimizer: 'adam',
   learningRate: 0.1,
   temperature: 1,
