@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { decodeNpy } from '../src/io/npy.js';
+import { GraphBuilder } from '../src/onnx/builder.js';
+import { writeModel } from '../src/onnx/write.js';
 import { SHARED_IMAGES, SHARED_MODELS } from './helpers/shared.js';
 
 const ENTRY = new URL('./helpers/cli-entry.ts', import.meta.url).pathname;
@@ -20,6 +22,16 @@ function cli(args: string[], cwd: string) {
 }
 
 const dog = join(SHARED_IMAGES, 'dog.jpg');
+
+/** A classifier whose path goes through Cos, which has no gradient rule. */
+function cosineModel(): Uint8Array {
+  const b = new GraphBuilder();
+  const x = b.input('input', 'float32', ['N', 3, 8, 8]);
+  const y = b.add('Flatten', [b.add('GlobalAveragePool', [b.add('Cos', [x])])]);
+  b.push('Gemm', [y, b.floats([2, 3], [1, 0, 0, 0, 1, 0])], ['logits'], { transB: 1 });
+  b.output('logits', 'float32', ['N', 2]);
+  return writeModel(b.build());
+}
 
 describe('neuromask CLI', () => {
   it('explain writes every output file, complete and readable', async () => {
@@ -47,6 +59,7 @@ describe('neuromask CLI', () => {
     ['missing image', ['explain', 'nope.jpg', '-m', 'mobilenetv2-imagenet'], 3, /nope\.jpg: file not found/],
     ['corrupt image', ['explain', 'corrupt.jpg', '-m', 'mobilenetv2-imagenet'], 3, /corrupt\.jpg: cannot decode image/],
     ['not an ONNX model', ['explain', dog, '-m', 'notamodel.onnx'], 4, /not an ONNX model/],
+    ['op without a gradient rule', ['explain', dog, '-m', 'cos.onnx'], 4, /unsupported op Cos \(node "n_Cos.*no gradient rule/],
     ['unknown model name', ['explain', dog, '-m', 'resnet-9000'], 4, /no built-in or named model/],
     ['target out of range', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--target', '1000'], 2, /out of range.*0\.\.999/],
     ['unknown label', ['explain', dog, '-m', 'mobilenetv2-imagenet', '--target', 'zebrafoo'], 2, /unknown class 'zebrafoo'/],
@@ -61,6 +74,8 @@ describe('neuromask CLI', () => {
       writeFileSync(join(dir, 'corrupt.jpg'), 'not a jpeg');
       writeFileSync(join(dir, 'notamodel.onnx'), 'garbage');
       writeFileSync(join(dir, 'notamodel.json'), JSON.stringify({ preprocess: { inputSize: [224, 224] } }));
+      writeFileSync(join(dir, 'cos.onnx'), cosineModel());
+      writeFileSync(join(dir, 'cos.json'), JSON.stringify({ preprocess: { inputSize: [8, 8], resize: 'stretch' } }));
       writeFileSync(join(dir, 'small.npy'), Buffer.from(new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0x76, 0, ...Buffer.from(`{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }`.padEnd(117) + '\n'), ...new Uint8Array(16)])));
       const r = cli([...args, '-o', 'out'], dir);
       assert.equal(r.code, code, `stderr: ${r.stderr}`);

@@ -8,7 +8,8 @@ const UNARY = [
   'Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Exp', 'Log', 'Neg',
   'Abs', 'Sqrt', 'Erf', 'Sign', 'Identity', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Elu', 'Selu',
   'Softplus', 'Gelu', 'Mish', 'Softmax', 'LogSoftmax', 'ScatterElements', 'BatchNormalization',
-  'InstanceNormalization', 'LRN', 'PRelu',
+  'InstanceNormalization', 'LRN', 'PRelu', 'Cos', 'Sin', 'Tan', 'Acos', 'Asin', 'Atan', 'Cosh', 'Sinh',
+  'Asinh', 'Acosh', 'Atanh', 'Softsign', 'Celu', 'ThresholdedRelu', 'Shrink', 'HardMax', 'Hardmax',
 ];
 
 function broadcast(outDtype?: ShapeInfo['dtype']): ShapeRule {
