@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { loadImage } from '../src/image/load.js';
 import { neuromask, type NeuroMaskItem } from '../src/methods/neuromask/neuromask.js';
 import type { NeuroMaskOptionsInput } from '../src/methods/neuromask/options.js';
+import { DEFAULT } from '../src/methods/neuromask/presets.js';
 import { loadClassifier, type Classifier } from '../src/models/classifier.js';
 import { Engine } from '../src/runtime/engine.js';
 import { torchScript } from './python.js';
@@ -13,12 +14,12 @@ export interface ExplainOptions {
   torch: boolean;
   /** Iterations actually run for the reference preset (2000 = the preset; fewer are extrapolated). */
   referenceIterations: number;
-  /** Iterations PyTorch runs of the default loop (extrapolated to the preset's 150). */
+  /** Iterations PyTorch runs of the default loop (extrapolated to the preset's). */
   torchDefaultIterations: number;
   folderSize: number;
 }
 
-const IMAGES = '/work/shared/images';
+const IMAGES = fileURLToPath(new URL('../../shared/images', import.meta.url));
 const THREADS = 2;
 const CACHE = fileURLToPath(new URL('./.cache/', import.meta.url));
 
@@ -72,7 +73,7 @@ export async function explainBench(o: ExplainOptions): Promise<string> {
   const refOurs = ref.setup + ref.loop * refScale;
   const refTorch = o.torch ? (await torchLoop('reference', o.referenceIterations, pixels)) * refScale : undefined;
   const def = await explainOnce(c, { image }, { preset: 'default' });
-  const defTorch = o.torch ? ((await torchLoop('default', o.torchDefaultIterations, pixels)) * 150) / o.torchDefaultIterations : undefined;
+  const defTorch = o.torch ? ((await torchLoop('default', o.torchDefaultIterations, pixels)) * DEFAULT.iterations) / o.torchDefaultIterations : undefined;
 
   const tag = (scale: number): string => (scale === 1 ? '' : ` — **extrapolated** ×${scale.toFixed(0)} from ${2000 / scale} iterations`);
   const parts = [
@@ -82,12 +83,12 @@ export async function explainBench(o: ExplainOptions): Promise<string> {
       ['preset', 'ours setup s', 'ours loop s', 'ours total s', 'torch s', 'torch/ours'],
       [
         [`reference (2000 it.)${tag(refScale)}`, num(ref.setup, 2), num(ref.loop * refScale, 2), num(refOurs, 2), num(refTorch, 2), ratio(refTorch, refOurs)],
-        [`default (150 it.)${o.torchDefaultIterations === 150 ? '' : ` — torch **extrapolated** from ${o.torchDefaultIterations} it.`}`, num(def.setup, 2), num(def.loop, 2), num(def.setup + def.loop, 2), num(defTorch, 2), ratio(defTorch, def.setup + def.loop)],
+        [`default (${DEFAULT.iterations} it.)${o.torchDefaultIterations === DEFAULT.iterations ? '' : ` — torch **extrapolated** from ${o.torchDefaultIterations} it.`}`, num(def.setup, 2), num(def.loop, 2), num(def.setup + def.loop, 2), num(defTorch, 2), ratio(defTorch, def.setup + def.loop)],
       ],
     ),
   ];
   if (!o.torch) parts.push('- PyTorch column empty: /usr/bin/python3 has no torch.');
-  parts.push('- PyTorch default loop: same terms (CE + 2·area + complement probability, 28×28 logits, blur baseline, Adam), the two images in one batch.');
+  parts.push('- PyTorch default loop: same terms (CE + 4·area + smoothness + complement probability, 28×28 logits, blur baseline, Adam), the two images in one batch.');
 
   const s1 = await folder(c, o.folderSize, 1);
   const s8 = await folder(c, o.folderSize, 8);

@@ -3,9 +3,11 @@
  * Prints markdown tables; every speed is shown beside a baseline measured in the same run.
  */
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { engineBench } from './engine-step.js';
 import { explainBench } from './explain.js';
+import { DEFAULT } from '../src/methods/neuromask/presets.js';
 import { PYTHON, torchVersion } from './python.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
@@ -13,7 +15,8 @@ if (values.only !== undefined && !['engine', 'explain'].includes(values.only)) {
   console.error(`--only takes engine or explain, not '${values.only}'`);
   process.exit(2);
 }
-process.env.NEUROMASK_HOME ??= '/work/shared/models';
+// Benchmarks read the real model from ../shared beside the checkout unless told otherwise.
+process.env.NEUROMASK_HOME ??= fileURLToPath(new URL('../../shared/models/', import.meta.url));
 const quick = values.quick;
 const t0 = performance.now();
 const torch = await torchVersion();
@@ -27,7 +30,7 @@ if (values.only !== 'explain') {
   console.log();
 }
 if (values.only !== 'engine') {
-  console.log(await explainBench({ torch: torch !== undefined, referenceIterations: quick ? 200 : 2000, torchDefaultIterations: quick ? 30 : 150, folderSize: quick ? 8 : 32 }));
+  console.log(await explainBench({ torch: torch !== undefined, referenceIterations: quick ? 200 : 2000, torchDefaultIterations: quick ? 30 : DEFAULT.iterations, folderSize: quick ? 8 : 32 }));
   console.log();
 }
 console.log(`Run time: ${((performance.now() - t0) / 60000).toFixed(1)} min; load average at the end ${loadavg()[0]!.toFixed(2)}.`);

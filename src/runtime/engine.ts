@@ -4,7 +4,10 @@ import type { Graph } from '../onnx/types.js';
 import type { Classifier } from '../models/classifier.js';
 import { normaliseInto } from '../methods/neuromask/step-graph.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { SessionCache, type RuntimeOptions, type Session } from './session.js';
+import { SessionCache, type FeedTensor, type RuntimeOptions, type Session } from './session.js';
+
+/** Name of the pixel input of graphs built with `Engine.pixelGraph`. */
+export const PIXELS = 'nm_pixels';
 
 /**
  * A classifier bound to ONNX Runtime: prepared (float32, static-batch) graphs per batch size and
@@ -34,24 +37,39 @@ export class Engine {
     return this.sessions.get({ ...this.runtime, model: `${this.classifier.name}:${key}`, batch }, () => writeModel(build()));
   }
 
+  /** A builder holding `nm_pixels` [n,C,H,W] in [0,1] → the model's normalisation → the model. */
+  pixelGraph(n: number): GraphBuilder {
+    const { spec, inputName } = this.classifier;
+    const [h, w] = spec.inputSize;
+    const b = new GraphBuilder(this.graph(n));
+    const nodes = b.nodes.splice(0);
+    b.inputs.splice(0);
+    b.outputs.splice(0);
+    const x = b.input(PIXELS, 'float32', [n, this.channels, h, w]);
+    normaliseInto(b, x, spec, this.channels, inputName);
+    b.nodes.push(...nodes);
+    return b;
+  }
+
+  get channels(): number {
+    return this.classifier.spec.channels === 'grey' ? 1 : 3;
+  }
+
+  /** Feed for N images in [0,1] pixel space, CHW each, concatenated. */
+  pixelFeed(pixels: Float32Array, n: number): Record<string, FeedTensor> {
+    const [h, w] = this.classifier.spec.inputSize;
+    return { [PIXELS]: { data: pixels, dims: [n, this.channels, h, w] } };
+  }
+
   /** Logits (or probabilities) for N images in [0,1] pixel space, CHW each, concatenated. */
   async forward(pixels: Float32Array, n: number): Promise<Float32Array> {
-    const { spec, inputName, outputName } = this.classifier;
-    const c = spec.channels === 'grey' ? 1 : 3;
-    const [h, w] = spec.inputSize;
+    const { outputName, numClasses } = this.classifier;
     const s = await this.session('forward', String(n), () => {
-      const b = new GraphBuilder(this.graph(n));
-      const nodes = b.nodes.splice(0);
-      b.inputs.splice(0);
-      const x = b.input('nm_pixels', 'float32', [n, c, h, w]);
-      normaliseInto(b, x, spec, c, inputName);
-      b.nodes.push(...nodes);
-      b.outputs.splice(0);
-      b.output(outputName, 'float32', [n, this.classifier.numClasses]);
+      const b = this.pixelGraph(n);
+      b.output(outputName, 'float32', [n, numClasses]);
       return b.build('forward');
     });
-    const out = await s.run({ nm_pixels: { data: pixels, dims: [n, c, h, w] } });
-    return out[outputName]!.data;
+    return (await s.run(this.pixelFeed(pixels, n)))[outputName]!.data;
   }
 
   async release(): Promise<void> {

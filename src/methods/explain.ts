@@ -1,0 +1,33 @@
+import { UsageError } from '../errors/usage-error.js';
+import type { ImageInput } from '../image/load.js';
+import { labelIndex } from '../models/labels.js';
+import type { Engine } from '../runtime/engine.js';
+import { argmax } from '../util/softmax.js';
+import type { MethodContext, MethodResult } from './method.js';
+import { findMethod, methodNames } from './registry.js';
+
+export interface ExplainRequest {
+  method: string;
+  /** Class index or label; default: the model's prediction. */
+  target?: number | string;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: MethodContext['onProgress'];
+  /** The method's own options (validated by its schema). */
+  options?: Record<string, unknown>;
+}
+
+/** `explain(engine, image, {method, target, …})`: any registered method, one interface. */
+export async function explain(engine: Engine, image: ImageInput, req: ExplainRequest): Promise<MethodResult> {
+  const m = findMethod(req.method);
+  if (!m) throw new UsageError(`unknown method '${req.method}' (known: ${methodNames().join(', ')})`);
+  const options = m.options.parse(req.options ?? {});
+  const target = req.target === undefined ? argmax(await engine.forward(image.pixels, 1)) : labelIndex(engine.classifier, req.target);
+  const ctx: MethodContext = {
+    engine,
+    seed: req.seed ?? 0,
+    ...(req.signal ? { signal: req.signal } : {}),
+    ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+  };
+  return m.explain(ctx, image, target, options);
+}

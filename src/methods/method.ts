@@ -1,0 +1,38 @@
+import type { z } from 'zod';
+import type { ImageInput } from '../image/load.js';
+import type { Engine } from '../runtime/engine.js';
+import type { AttributionMap, Cost, TargetInfo } from './types.js';
+
+export interface MethodContext {
+  engine: Engine;
+  /** Seed for anything random (noise, random masks, initialisation). */
+  seed: number;
+  signal?: AbortSignal;
+  /** Units of work done out of a total (iterations, batches), for progress bars. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Every method's output: an H×W map at the model's input resolution, larger = more important. */
+export interface MethodResult extends AttributionMap {
+  method: string;
+  target: TargetInfo;
+  cost: Cost;
+  /** The validated options the method ran with. */
+  options: Record<string, unknown>;
+}
+
+/**
+ * One interface for every explanation method (captum's `attribute()`, without the inheritance):
+ * a name, a zod schema that validates and defaults the options once at the edge, and `explain`.
+ */
+export interface ExplanationMethod<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly description: string;
+  readonly options: S;
+  explain(ctx: MethodContext, image: ImageInput, target: number, options: z.output<S>): Promise<MethodResult>;
+}
+
+/** Helper so each method file gets its option types inferred from its schema. */
+export function defineMethod<S extends z.ZodType>(m: ExplanationMethod<S>): ExplanationMethod<S> {
+  return m;
+}

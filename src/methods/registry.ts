@@ -1,0 +1,18 @@
+import type { ExplanationMethod } from './method.js';
+import { neuromaskMethod } from './neuromask-method.js';
+
+const methods = new Map<string, ExplanationMethod>();
+
+export function registerMethod(m: ExplanationMethod): void {
+  methods.set(m.name, m);
+}
+
+export function findMethod(name: string): ExplanationMethod | undefined {
+  return methods.get(name);
+}
+
+export function methodNames(): string[] {
+  return [...methods.keys()];
+}
+
+registerMethod(neuromaskMethod);
