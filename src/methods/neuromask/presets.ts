@@ -68,10 +68,14 @@ export const DEFAULT: NeuroMaskConfig = {
 export const PRESET_NAMES = ['default', 'reference', 'imagenet', 'cifar'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
-/** `reference` is the ImageNet notebook for ImageNet-size inputs, the CIFAR script for small ones. */
+/**
+ * `reference` is the ImageNet notebook for ImageNet-size inputs, the CIFAR script for small ones;
+ * `default` uses a 4× grid below 112 px.
+ */
 export function preset(name: PresetName, inputSize: readonly [number, number]): NeuroMaskConfig {
   switch (name) {
-    case 'default': return DEFAULT;
+    // Small inputs (CIFAR, MNIST sizes) get a finer grid, so the mask still has ~7+ cells a side.
+    case 'default': return Math.min(...inputSize) >= 112 ? DEFAULT : { ...DEFAULT, maskScale: 4 };
     case 'imagenet': return REFERENCE_IMAGENET;
     case 'cifar': return REFERENCE_CIFAR;
     case 'reference': return Math.min(...inputSize) >= 64 ? REFERENCE_IMAGENET : REFERENCE_CIFAR;
