@@ -1,4 +1,5 @@
 import type { ExplanationMethod } from './method.js';
+import { GRADIENT_METHODS } from './gradient-methods.js';
 import { neuromaskMethod } from './neuromask-method.js';
 
 const methods = new Map<string, ExplanationMethod>();
@@ -16,3 +17,4 @@ export function methodNames(): string[] {
 }
 
 registerMethod(neuromaskMethod);
+GRADIENT_METHODS.forEach(registerMethod);

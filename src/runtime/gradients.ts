@@ -1,7 +1,8 @@
 import { buildGradient } from '../autodiff/index.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { inferShapes } from '../onnx/shapes.js';
-import type { Engine } from './engine.js';
+import { UsageError } from '../errors/usage-error.js';
+import { PIXELS, type Engine } from './engine.js';
 
 export interface GradientResult {
   /** Model outputs [n, K]. */
@@ -27,12 +28,14 @@ export async function targetGradients(engine: Engine, pixels: Float32Array, n: n
     const onehot = b.input(TARGET, 'float32', [n, numClasses]);
     const loss = b.add('ReduceSum', [b.add('Mul', [outputName, onehot])], { keepdims: 0 });
     b.output(outputName, 'float32', [n, numClasses]);
-    const wrt = layer ?? 'nm_pixels';
-    if (layer) b.output(layer, 'float32', []);
+    const wrt = layer ?? PIXELS;
+    const dims = inferShapes(b.build()).get(wrt)?.dims;
+    if (!dims) throw new UsageError(`${engine.classifier.name}: no tensor named '${wrt}' in the model`);
+    if (layer) b.output(layer, 'float32', dims);
     const built = buildGradient(b.build('gradients'), { of: loss, wrt: [wrt] });
     const gb = new GraphBuilder(built.graph);
     gb.push('Identity', [built.gradients[wrt]!], [GRAD]);
-    gb.output(GRAD, 'float32', []);
+    gb.output(GRAD, 'float32', dims);
     return gb.build('gradients');
   });
   const onehot = new Float32Array(n * numClasses);
