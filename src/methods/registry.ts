@@ -1,6 +1,7 @@
 import type { ExplanationMethod } from './method.js';
 import { GRADIENT_METHODS } from './gradient-methods.js';
 import { neuromaskMethod } from './neuromask-method.js';
+import { PERTURBATION_METHODS } from './perturbation-methods.js';
 
 const methods = new Map<string, ExplanationMethod>();
 
@@ -18,3 +19,4 @@ export function methodNames(): string[] {
 
 registerMethod(neuromaskMethod);
 GRADIENT_METHODS.forEach(registerMethod);
+PERTURBATION_METHODS.forEach(registerMethod);
