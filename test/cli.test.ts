@@ -85,6 +85,22 @@ describe('neuromask CLI', () => {
     });
   }
 
+  it('explain --method runs any registered method and writes its map', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nm-cli-m-'));
+    const r = cli(['explain', dog, '-m', 'mobilenetv2-imagenet', '--method', 'occlusion', '--options', '{"patch": 56, "stride": 56}', '-o', 'out'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /occlusion for malamute.*17 forward \/ 0 backward/);
+    const out = join(dir, 'out', 'dog');
+    assert.deepEqual(readdirSync(out).sort(), ['map.npy', 'map.png', 'overlay.png', 'result.json']);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    assert.equal(result.method, 'occlusion');
+    assert.equal(result.options.patch, 56);
+    assert.deepEqual(decodeNpy(readFileSync(join(out, 'map.npy'))).shape, [224, 224]);
+    const bad = cli(['explain', dog, '-m', 'mobilenetv2-imagenet', '--method', 'occlusion', '--options', '{"patch": -1}', '-o', 'out2'], dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /patch/);
+  });
+
   it('inspect reports ops and that the gradient is available', () => {
     const r = cli(['inspect', 'mobilenetv2-imagenet'], tmpdir());
     assert.equal(r.code, 0, r.stderr);

@@ -14,6 +14,9 @@ import { Engine } from '../../runtime/engine.js';
 import { collectImages } from '../images.js';
 import { progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
+import { explain } from '../../methods/explain.js';
+import { findMethod, methodNames } from '../../methods/registry.js';
+import { writeMethodResult } from '../../io/method-files.js';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -45,6 +48,8 @@ const ExplainFlagsSchema = RuntimeFlagsSchema.extend({
   colormap: z.enum(['jet', 'viridis', 'turbo']).default('jet'),
   alpha: num.pipe(z.number().min(0).max(1)).default(0.6),
   json: z.boolean().default(false),
+  method: z.string().default('neuromask'),
+  options: z.string().optional(),
 });
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -67,6 +72,49 @@ function outputDirs(images: readonly string[], root: string): string[] {
   });
 }
 
+type ExplainFlags = z.output<typeof ExplainFlagsSchema>;
+
+function parseMethodOptions(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch (cause) {
+    throw new UsageError(`--options is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  throw new UsageError('--options must be a JSON object, e.g. \'{"steps": 64}\'');
+}
+
+/** Any registered method other than NeuroMask: overlay.png, map.png, map.npy, result.json per image. */
+async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<void> {
+  const method = findMethod(f.method);
+  if (!method) throw new UsageError(`unknown method '${f.method}' (known: ${methodNames().join(', ')})`);
+  const options = method.options.parse(parseMethodOptions(f.options)) as Record<string, unknown>;
+  const paths = await collectImages(imageArgs);
+  const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
+  const target = parseTarget(f.target);
+  const engine = new Engine(classifier, runtimeOptions(f));
+  const dirs = outputDirs(paths, f.out);
+  try {
+    for (const [i, p] of paths.entries()) {
+      const image = await loadImage(p, classifier.spec);
+      let bar: ReturnType<typeof progress> | undefined;
+      const r = await explain(engine, image, {
+        method: f.method,
+        ...(target !== undefined ? { target } : {}),
+        seed: f.seed ?? 0,
+        options,
+        onProgress: (done, total) => (bar ??= progress(total, basename(p))).update(done, {}),
+      });
+      bar?.stop();
+      await writeMethodResult(dirs[i]!, r, image, { colormap: f.colormap, alpha: f.alpha });
+      process.stdout.write(`${p}: ${f.method} for ${r.target.label ?? r.target.index} (class ${r.target.index}), ${r.cost.forwardPasses} forward / ${r.cost.backwardPasses} backward passes, ${r.cost.seconds.toFixed(1)} s → ${dirs[i]}\n`);
+    }
+  } finally {
+    await engine.release();
+  }
+}
+
 export function registerExplain(program: Command): void {
   program
     .command('explain')
@@ -74,6 +122,8 @@ export function registerExplain(program: Command): void {
     .argument('<images...>', 'image files or folders')
     .option('-m, --model <model>', `built-in or named model, or an .onnx path (default: ${DEFAULT_MODEL})`)
     .option('-t, --target <class>', 'class index or label to explain (default: the predicted class)')
+    .option('--method <name>', `explanation method (default neuromask): ${methodNames().join(', ')}`)
+    .option('--options <json>', 'options of a --method other than neuromask, as JSON, e.g. \'{"steps": 64}\'')
     .option('-p, --preset <name>', 'default | reference | imagenet | cifar')
     .option('-n, --iterations <n>', 'optimisation steps')
     .option('--lr <rate>', 'learning rate')
@@ -102,6 +152,7 @@ export function registerExplain(program: Command): void {
     .option('--json', 'print each result as a JSON line on stdout')
     .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
       const f = ExplainFlagsSchema.parse(raw);
+      if (f.method !== 'neuromask') return explainWithMethod(imageArgs, f);
       const options = NeuroMaskOptionsSchema.parse(
         defined({
           preset: f.preset,
