@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { versions } from '../util/versions.js';
+import { registerCompare } from './commands/compare.js';
+import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerModels } from './commands/models.js';
@@ -14,6 +16,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerExplain(program);
   registerInspect(program);
   registerModels(program);
+  registerCompare(program);
+  registerEvaluate(program);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   try {

@@ -1,0 +1,124 @@
+import { isAbsolute, relative } from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { UsageError } from '../../errors/usage-error.js';
+import { imageIds } from '../../eval/manifest.js';
+import { runEvaluation, writeResults, type EvalItem } from '../../eval/runner.js';
+import { methodNames } from '../../methods/registry.js';
+import { DEFAULT_MODEL } from '../../models/builtin.js';
+import { loadClassifier, type Classifier } from '../../models/classifier.js';
+import { writeReport } from '../../report/build.js';
+import { summaryText } from '../../report/summary.js';
+import { Engine } from '../../runtime/engine.js';
+import { collectImages } from '../images.js';
+import { progress, type Progress } from '../progress.js';
+import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
+
+/** Relative to the working directory when below it, else as given. */
+function shortPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r === '' || r.startsWith('..') || isAbsolute(r) ? p : r;
+}
+
+/** Flags shared by `compare` and `evaluate`. */
+export const RunFlagsSchema = RuntimeFlagsSchema.extend({
+  model: z.string().default(DEFAULT_MODEL),
+  methods: z.string().optional(),
+  seed: z.coerce.number().int().default(0),
+  options: z.string().optional(),
+  reportImages: z.coerce.number().int().nonnegative().default(100),
+});
+export type RunFlags = z.output<typeof RunFlagsSchema>;
+
+/** `a,b,c` → ['a','b','c'] (duplicates dropped); all registered methods when not given. */
+export function parseMethods(list: string | undefined): string[] {
+  if (list === undefined) return methodNames();
+  const names = [...new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  if (names.length === 0) throw new UsageError('--methods: give at least one method name');
+  return names;
+}
+
+/** `--options '{"neuromask": {"preset": "reference"}}'`: each method's own options. */
+export function parseMethodOptions(json: string | undefined): Record<string, Record<string, unknown>> {
+  if (json === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch (cause) {
+    throw new UsageError(`--options: not valid JSON (${(cause as Error).message})`, { cause });
+  }
+  const parsed = z.record(z.string(), z.record(z.string(), z.unknown())).safeParse(v);
+  if (!parsed.success) throw new UsageError('--options: expected an object of method name → options object');
+  return parsed.data;
+}
+
+export function addRunOptions(cmd: Command, defaultOut: string): Command {
+  return cmd
+    .option('-m, --model <model>', `built-in or named model, or an .onnx path (default: ${DEFAULT_MODEL})`)
+    .option('--methods <list>', `comma-separated methods (default: all: ${methodNames().join(',')})`)
+    .option('--options <json>', 'per-method options as JSON, e.g. \'{"neuromask":{"preset":"reference"}}\'')
+    .option('-o, --out <dir>', 'output folder', defaultOut)
+    .option('--seed <n>', 'random seed for every method', '0')
+    .option('--report-images <n>', 'image rows drawn in report.html (the tables count all)', '100')
+    .option('--ep <provider>', 'execution provider: cpu | webgpu | cuda', 'cpu')
+    .option('--threads <n>', 'CPU threads (default: all cores)');
+}
+
+/**
+ * Shared by compare and evaluate: run images × methods with a progress bar, then write
+ * results.json, results.csv and report.html, and print the per-method table.
+ */
+export async function runAndReport(classifier: Classifier, items: EvalItem[], f: RunFlags & { out: string }, extra: { title: string; label: string; tolerance?: number }): Promise<void> {
+  const methods = parseMethods(f.methods);
+  const methodOptions = parseMethodOptions(f.options);
+  const engine = new Engine(classifier, runtimeOptions(f));
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let bar: Progress | undefined;
+  try {
+    const results = await runEvaluation(engine, items, {
+      methods,
+      out: f.out,
+      seed: f.seed,
+      methodOptions,
+      signal: controller.signal,
+      ...(extra.tolerance !== undefined ? { tolerance: extra.tolerance } : {}),
+      onProgress: (done, total, s) => {
+        bar ??= progress(total, extra.label);
+        bar.update(done, s.method ? { image: s.image, method: s.method, ...(s.step ? { step: s.step } : {}) } : {});
+      },
+    });
+    bar?.stop();
+    await writeResults(f.out, results);
+    const report = await writeReport(f.out, results, classifier.spec, {
+      title: extra.title,
+      maxImages: f.reportImages,
+      ...(extra.tolerance !== undefined ? { tolerance: extra.tolerance } : {}),
+    });
+    process.stdout.write(summaryText(results.summary));
+    const reused = results.restored > 0 ? ` (${results.restored} restored from an earlier run)` : '';
+    process.stdout.write(`${results.pairs.length} pairs${reused} in ${results.seconds.toFixed(1)} s → ${shortPath(report)}, results.json, results.csv\n`);
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSigint);
+    await engine.release();
+  }
+}
+
+export function registerCompare(program: Command): void {
+  const cmd = program
+    .command('compare')
+    .description('explain images with several methods; write report.html, results.json and results.csv')
+    .argument('<images...>', 'image files or folders')
+    .option('-t, --target <class>', 'class index or label to explain (default: each image\'s predicted class)');
+  addRunOptions(cmd, 'neuromask-compare').action(async (args: string[], raw: Record<string, unknown>) => {
+    const f = RunFlagsSchema.extend({ out: z.string(), target: z.string().optional() }).parse(raw);
+    const paths = await collectImages(args);
+    const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
+    const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
+    const ids = imageIds(paths);
+    const items = paths.map((source, i) => ({ id: ids[i]!, source, ...(target !== undefined ? { target } : {}) }));
+    await runAndReport(classifier, items, f, { title: `neuromask compare: ${classifier.name}`, label: 'compare' });
+  });
+}
