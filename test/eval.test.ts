@@ -39,6 +39,23 @@ const peakMethod = defineMethod({
 });
 registerMethod(peakMethod);
 
+/** Seeds passed to the seeded double, so tests can see the extra stability and sanity runs. */
+const seededCalls: number[] = [];
+
+/** A map made of noise from the seed, plus a shared ramp: it depends on the seed but not on the model. */
+registerMethod(defineMethod({
+  name: 'test-seeded',
+  description: 'test double: seeded noise over a ramp',
+  options: z.object({}),
+  async explain(ctx, _image, target, o) {
+    seededCalls.push(ctx.seed);
+    let s = ctx.seed * 2654435761 + 1;
+    const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const map = Float32Array.from({ length: S * S }, (_, i) => i / (S * S) + next());
+    return { method: 'test-seeded', map, height: S, width: S, target: { index: target, label: undefined }, cost: { forwardPasses: 0, backwardPasses: 0, seconds: 0 }, options: o };
+  },
+}));
+
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'nm-eval-'));
 }
@@ -148,6 +165,83 @@ describe('evaluation runner', () => {
     }
   });
 
+  it('stability across seeds: < 1 for a seeded map, exactly 1 for a seed-independent one', async () => {
+    const dir = tmp();
+    const [source] = await writeImages(dir, 1);
+    const engine = new Engine(tinyClassifier(), { ep: 'cpu', threads: 1 });
+    try {
+      seededCalls.length = 0;
+      const r = await runEvaluation(engine, [{ id: 'a', source: source! }], { methods: ['test-seeded', 'test-peak'], out: join(dir, 'out'), seed: 4, stability: 3 });
+      assert.deepEqual(seededCalls, [4, 5, 6], 'seeds seed … seed+k−1');
+      const [seeded, peak] = r.pairs;
+      assert.ok(seeded!.stability! > 0 && seeded!.stability! < 0.99, `seeded: ${seeded!.stability}`);
+      assert.equal(peak!.stability, 1);
+      assert.equal(peak!.sanityTop, null, 'off unless asked for');
+      assert.equal(r.stability, 3);
+      assert.equal(r.summary[0]!.means.stability, seeded!.stability);
+      await assert.rejects(runEvaluation(engine, [{ id: 'a', source: source! }], { methods: ['test-peak'], out: join(dir, 'out'), stability: 1 }), /--stability: expected 0 \(off\) or a number of seeds ≥ 2/);
+    } finally {
+      await engine.release();
+    }
+  });
+
+  it('sanity check: ρ = 1 for a map that ignores the model, < 1 for the gradient once all layers are random', async () => {
+    const dir = tmp();
+    const [source] = await writeImages(dir, 1);
+    const engine = new Engine(tinyClassifier(), { ep: 'cpu', threads: 1 });
+    try {
+      const r = await runEvaluation(engine, [{ id: 'a', source: source!, target: 1 }], { methods: ['test-peak', 'test-seeded', 'gradient'], out: join(dir, 'out'), sanity: true });
+      const [peak, seeded, gradient] = r.pairs;
+      assert.deepEqual([peak!.sanityTop, peak!.sanityAll], [1, 1]);
+      assert.deepEqual([seeded!.sanityTop, seeded!.sanityAll], [1, 1], 'same seed on every model');
+      assert.ok(gradient!.sanityAll! < 0.99, `gradient, all layers random: ρ ${gradient!.sanityAll}`);
+      assert.ok(Number.isFinite(gradient!.sanityTop), `gradient, top layer random: ρ ${gradient!.sanityTop}`);
+      assert.equal(gradient!.stability, null);
+      const saved = JSON.parse(readFileSync(join(dir, 'out', 'pairs', 'a', 'gradient.json'), 'utf8'));
+      assert.equal(saved.sanity.all, gradient!.sanityAll);
+      assert.ok(saved.sanity.topProbability >= 0 && saved.sanity.topProbability <= 1);
+    } finally {
+      await engine.release();
+    }
+  });
+
+  it('resume adds the opt-in metrics to saved pairs when they are asked for, and reuses them after', async () => {
+    const dir = tmp();
+    const paths = await writeImages(dir, 2);
+    const items: EvalItem[] = paths.map((source, i) => ({ id: String(i), source }));
+    const engine = new Engine(tinyClassifier(), { ep: 'cpu', threads: 1 });
+    const out = join(dir, 'out');
+    const run = async (extra: { stability?: number; sanity?: boolean }) => {
+      seededCalls.length = 0;
+      return runEvaluation(engine, items, { methods: ['test-seeded'], out, seed: 1, ...extra });
+    };
+    try {
+      const plain = await run({});
+      assert.deepEqual(seededCalls, [1, 1]);
+      assert.equal(plain.pairs[0]!.stability, null);
+      const withStab = await run({ stability: 3 });
+      assert.deepEqual(seededCalls, [2, 3, 2, 3], 'only the extra seeds run: the saved map is the first');
+      assert.equal(withStab.restored, 0, 'a pair completed with new metrics is not counted as restored');
+      assert.deepEqual(withStab.pairs.map((p) => [p.deletionAuc, p.insertionAuc]), plain.pairs.map((p) => [p.deletionAuc, p.insertionAuc]));
+      const again = await run({ stability: 3 });
+      assert.deepEqual(seededCalls, [], 'nothing to compute');
+      assert.equal(again.restored, 2);
+      assert.deepEqual(again.pairs, withStab.pairs);
+      await run({ stability: 4 });
+      assert.deepEqual(seededCalls, [2, 3, 4, 2, 3, 4], 'another k is recomputed');
+      const sane = await run({ stability: 4, sanity: true });
+      assert.deepEqual(seededCalls, [1, 1, 1, 1], 'sanity: two runs per pair (top layer, all layers random)');
+      assert.ok(sane.pairs.every((p) => p.sanityTop === 1 && p.sanityAll === 1 && p.stability !== null));
+      const off = await run({});
+      assert.deepEqual(seededCalls, []);
+      assert.ok(off.pairs.every((p) => p.stability === null && p.sanityTop === null && p.sanityAll === null), 'null when off');
+      await run({ sanity: true });
+      assert.deepEqual(seededCalls, [], 'saved sanity scores are reused');
+    } finally {
+      await engine.release();
+    }
+  });
+
   it('rejects an unknown method before doing any work', async () => {
     const engine = new Engine(tinyClassifier(), { ep: 'cpu', threads: 1 });
     await assert.rejects(runEvaluation(engine, [{ id: 'a', source: 'a.png' }], { methods: ['test-peak', 'nope'], out: tmp() }), /unknown method 'nope' \(known: .*neuromask/);
@@ -187,6 +281,7 @@ describe('evaluation runner', () => {
       assert.equal(Number(nmRow[col('forward_passes')]) > 0, true);
       const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
       assert.equal(json.pairs.length, 4);
+      assert.deepEqual([json.pairs[0].stability, json.pairs[0].sanityTop, json.pairs[0].sanityAll], [null, null, null], 'null when off');
       assert.deepEqual(json.summary.map((s: { method: string }) => s.method), ['test-peak', 'neuromask']);
     } finally {
       await engine.release();
@@ -235,5 +330,26 @@ describe('evaluate and compare commands', () => {
     assert.doesNotMatch(stdout, /pointing/, 'no boxes, no pointing game');
     assert.match(stdout, /^neuromask\s+2\s/m);
     await assert.rejects(cli(registerCompare, ['compare', paths[0]!, '--model', model, '--methods', 'test-peak', '--options', '[1]', '--out', out]), /--options: expected an object/);
+    assert.doesNotMatch(readFileSync(join(out, 'results.csv'), 'utf8').split('\n')[0]!, /stability|sanity/);
+    await assert.rejects(cli(registerCompare, ['compare', paths[0]!, '--model', model, '--methods', 'test-peak', '--stability', '1', '--out', out]), /--stability: expected 0 \(off\) or a number of seeds ≥ 2, got '1'/);
+  });
+
+  it('compare and evaluate take --stability and --sanity, and report them', async () => {
+    const dir = tmp();
+    const model = writeTinyModel(dir);
+    const paths = await writeImages(dir, 2);
+    const out = join(dir, 'cmp');
+    const stdout = await cli(registerCompare, ['compare', ...paths, '--model', model, '--methods', 'test-peak,test-seeded', '--stability', '2', '--sanity', '--out', out, '--threads', '1']);
+    assert.match(stdout, /stability ρ ↑\s+sanity ρ top ↓\s+sanity ρ all ↓/);
+    assert.match(stdout, /^test-peak\s+2\s.*\s1\.000\s+1\.000\s+1\.000\s/m);
+    const [head = [], ...rows] = parseCsv(readFileSync(join(out, 'results.csv'), 'utf8'));
+    assert.deepEqual(head.slice(-3), ['stability', 'sanity_top', 'sanity_all']);
+    const seeded = rows.find((r) => r[head.indexOf('method')] === 'test-seeded')!;
+    assert.ok(Number(seeded[head.indexOf('stability')]) < 1);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<th>stability ρ ↑<\/th>/);
+    writeFileSync(join(dir, 'm.json'), JSON.stringify({ images: [{ file: '0.png', target: 1, boxes: [[0, 0, 4, 4]] }] }));
+    await cli(registerEvaluate, ['evaluate', join(dir, 'm.json'), '--model', model, '--methods', 'test-peak', '--sanity', '--out', join(dir, 'ev'), '--threads', '1']);
+    const r = JSON.parse(readFileSync(join(dir, 'ev', 'results.json'), 'utf8'));
+    assert.deepEqual([r.sanity, r.stability, r.pairs[0].sanityAll, r.pairs[0].stability], [true, 0, 1, null]);
   });
 });

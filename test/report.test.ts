@@ -8,6 +8,7 @@ import type { EvalResults, PairResult } from '../src/eval/runner.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { PreprocessSpecSchema } from '../src/models/spec.js';
 import { writeReport } from '../src/report/build.js';
+import { resultsCsv } from '../src/report/csv.js';
 import { reportHtml, type ReportRow } from '../src/report/html.js';
 import { summarise } from '../src/report/summary.js';
 
@@ -17,7 +18,8 @@ function pair(image: string, method: string, v: Partial<PairResult>): PairResult
   return {
     image, source: `/x/${image}.png`, method, target: { index: 3, label: 'Dress' },
     deletionAuc: 0, insertionAuc: 0, maskArea: null, maskedProbability: null,
-    seconds: 1, forwardPasses: 10, backwardPasses: 0, pointingHit: null, energyInBox: null, ...v,
+    seconds: 1, forwardPasses: 10, backwardPasses: 0, pointingHit: null, energyInBox: null,
+    stability: null, sanityTop: null, sanityAll: null, ...v,
   };
 }
 
@@ -32,7 +34,7 @@ function results(): EvalResults {
   const methods = ['neuromask', 'grad<cam'];
   const pointing = new Map([['neuromask', { hits: 2, misses: 0, accuracy: 1 }], ['grad<cam', { hits: 1, misses: 1, accuracy: 0.5 }]]);
   return {
-    model: 'tiny', seed: 0, methods, seconds: 3, restored: 0,
+    model: 'tiny', seed: 0, methods, seconds: 3, restored: 0, stability: 0, sanity: false,
     images: [{ id: 'a', source: '/x/a.png', boxes: [[1, 2, 5, 6]] }, { id: 'b', source: '/x/b.png', boxes: [[0, 0, 3, 3]] }],
     pairs, summary: summarise(pairs, methods, pointing),
   };
@@ -86,6 +88,36 @@ describe('report.html', () => {
     assert.deepEqual(tableRow(html, 'Means per method', 'neuromask'), ['2', '0.250', '0.800', '0.150', '0.700', '0.600', '3.00', '250', '0']);
     assert.deepEqual(tableRow(html, 'Means per method', 'grad&#60;cam'), ['2', '0.400', '0.550', '–', '–', '0.300', '0.20', '1', '1']);
     assert.match(html, /within a tolerance of 0 px/);
+  });
+
+  it('shows stability and sanity columns and captions only when the run computed them', async () => {
+    const off = results();
+    const htmlOff = reportHtml({ title: 'T', results: off, rows: await rows(off) });
+    assert.doesNotMatch(htmlOff, /stability|sanity/i);
+    assert.equal(resultsCsv(off.pairs, off.summary, off).split('\n')[0], 'image,method,target,target_label,deletion_auc,insertion_auc,mask_area,masked_probability,seconds,forward_passes,backward_passes,pointing_hit,energy_in_box');
+    const on = results();
+    on.stability = 3;
+    on.sanity = true;
+    const vals: [number, number, number][] = [[1, 0.9, 0.2], [0.5, 0.3, 0.1], [1, 0.7, NaN], [0.7, 0.5, 0.3]];
+    on.pairs.forEach((p, i) => ([p.stability, p.sanityTop, p.sanityAll] = vals[i]!));
+    on.summary = summarise(on.pairs, on.methods, new Map());
+    const html = reportHtml({ title: 'T', results: on, rows: await rows(on) });
+    assert.match(html, /<th>stability ρ ↑<\/th><th>sanity ρ top ↓<\/th><th>sanity ρ all ↓<\/th>/);
+    // Columns: pairs, deletion, insertion, area, masked p, energy, stability, sanity top, sanity all, seconds, forward, backward.
+    assert.deepEqual(tableRow(html, 'Means per method', 'neuromask'), ['2', '0.250', '0.800', '0.150', '0.700', '0.600', '1.000', '0.800', '0.200', '3.00', '250', '0']);
+    assert.deepEqual(tableRow(html, 'Means per method', 'grad&#60;cam').slice(6, 9), ['0.600', '0.400', '0.200']);
+    assert.match(html, /<span>stab 1\.000<\/span> <span>sanity 0\.900 \/ 0\.200<\/span>/);
+    assert.match(html, /<span>sanity 0\.700 \/ n\/a<\/span>/, 'an undefined ρ is n/a, not a number');
+    assert.match(html, /Stability: the mean pairwise Spearman ρ .* seeds 0…2/);
+    assert.match(html, /Sanity \(Adebayo et al\. 2018\)/);
+    const csv = resultsCsv(on.pairs, on.summary, on).trim().split('\n').map((l) => l.split(','));
+    assert.deepEqual(csv[0]!.slice(-3), ['stability', 'sanity_top', 'sanity_all']);
+    assert.deepEqual(csv[1]!.slice(-3), ['1', '0.9', '0.2']);
+    assert.deepEqual(csv[3]!.slice(-3), ['1', '0.7', 'NaN']);
+    assert.deepEqual(csv[5]!.slice(-3).map(Number), [1, 0.8, 0.2], 'mean row leaves the undefined ρ out');
+    const onlyStab = { ...on, sanity: false };
+    assert.deepEqual(resultsCsv(on.pairs, on.summary, onlyStab).split('\n')[0]!.split(',').slice(-2), ['energy_in_box', 'stability']);
+    assert.doesNotMatch(reportHtml({ title: 'T', results: onlyStab, rows: [] }), /sanity ρ/);
   });
 
   it('says so when images are left out of the picture rows', async () => {

@@ -1,7 +1,7 @@
 import type { Box } from '../eval/manifest.js';
 import type { EvalResults, PairResult } from '../eval/runner.js';
 import { REPORT_CSS } from './style.js';
-import { formatMetric, METRIC_KEYS, METRIC_TITLES, type MetricKey, type MethodSummary } from './summary.js';
+import { formatMetric, METRIC_TITLES, metricKeysShown, type MetricKey, type MethodSummary } from './summary.js';
 
 /** One image's row: its picture and one overlay per method, already encoded as PNG. */
 export interface ReportRow {
@@ -46,6 +46,11 @@ function picture(png: Uint8Array, alt: string, row: ReportRow, boxes: readonly B
 function headline(p: PairResult): string {
   const lines = [[`del ${p.deletionAuc.toFixed(3)}`, `ins ${p.insertionAuc.toFixed(3)}`]];
   if (p.maskArea !== null && p.maskedProbability !== null) lines.push([`area ${(100 * p.maskArea).toFixed(1)}%`, `p ${p.maskedProbability.toFixed(3)}`]);
+  const robust = [
+    ...(p.stability !== null ? [`stab ${formatMetric('stability', p.stability)}`] : []),
+    ...(p.sanityTop !== null && p.sanityAll !== null ? [`sanity ${formatMetric('sanityTop', p.sanityTop)} / ${formatMetric('sanityAll', p.sanityAll)}`] : []),
+  ];
+  if (robust.length > 0) lines.push(robust);
   if (p.pointingHit !== null) lines.push([p.pointingHit ? '<b class="hit">hit</b>' : '<b class="miss">miss</b>', `energy ${formatMetric('energyInBox', p.energyInBox)}`]);
   lines.push([`${formatMetric('seconds', p.seconds)} s`, `${p.forwardPasses} fwd`, `${p.backwardPasses} bwd`]);
   // Each number stays whole on narrow tiles: lines break between items, never inside one.
@@ -82,11 +87,11 @@ function pointingTable(summary: readonly MethodSummary[], tolerance: number | un
 }
 
 function keysShown(r: EvalResults): MetricKey[] {
-  return METRIC_KEYS.filter((k) => r.summary.some((s) => s.means[k] !== null));
+  return metricKeysShown(r.summary, r);
 }
 
 /** Which way is better for the quality metrics; cost columns are not ranked. */
-const BETTER: Partial<Record<MetricKey, 1 | -1>> = { deletionAuc: -1, insertionAuc: 1, energyInBox: 1 };
+const BETTER: Partial<Record<MetricKey, 1 | -1>> = { deletionAuc: -1, insertionAuc: 1, energyInBox: 1, stability: 1, sanityTop: -1, sanityAll: -1 };
 
 /** The best mean of a column, to set in bold when there is more than one method to compare. */
 function bestOf(summary: readonly MethodSummary[], k: MetricKey): number | null {
@@ -121,16 +126,25 @@ function methodTables(r: EvalResults): string {
     .join('');
 }
 
+/** What the opt-in columns mean, when the run has them. */
+function robustnessNote(r: EvalResults): string {
+  const parts: string[] = [];
+  if (r.stability >= 2) parts.push(`Stability: the mean pairwise Spearman ρ of each method's maps for seeds ${r.seed}…${r.seed + r.stability - 1} (higher is better; a deterministic method scores 1).`);
+  if (r.sanity) parts.push('Sanity (Adebayo et al. 2018): Spearman ρ between the map on the model and on the model with its top layer randomised (top) and with all its layers randomised (all); of |map| for gradient, smoothgrad and integrated-gradients. Lower is better: the map depends on what the model learnt.');
+  if (parts.length === 0) return '';
+  return `<p class="note">${parts.join(' ')} n/a: a map was constant, so ρ is undefined (left out of the means).</p>`;
+}
+
 /** One self-contained page: inline CSS, images as data URIs, no external URLs. */
 export function reportHtml(d: ReportData): string {
   const r = d.results;
   const omitted = d.omittedRows ? `<p class="note">Showing ${d.rows.length} of ${d.rows.length + d.omittedRows} images; the tables count all of them.</p>` : '';
-  const meta = `model <b>${esc(r.model)}</b> · ${r.images.length} image${r.images.length === 1 ? '' : 's'} × ${r.methods.length} method${r.methods.length === 1 ? '' : 's'} · seed ${r.seed} · ${r.seconds.toFixed(1)} s${r.restored > 0 ? ` (${r.restored} pairs restored from an earlier run)` : ''}`;
+  const meta = `model <b>${esc(r.model)}</b> · ${r.images.length} image${r.images.length === 1 ? '' : 's'} × ${r.methods.length} method${r.methods.length === 1 ? '' : 's'} · seed ${r.seed}${r.stability >= 2 ? ` (stability: ${r.stability} seeds)` : ''}${r.sanity ? ' · sanity check' : ''} · ${r.seconds.toFixed(1)} s${r.restored > 0 ? ` (${r.restored} pairs restored from an earlier run)` : ''}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(d.title)}</title><style>${REPORT_CSS}</style></head>
 <body><header><h1>${esc(d.title)}</h1><p class="meta">${meta}</p>
-<p class="note">Overlays: each map min-max normalised, jet at alpha 0.5 (red = most important). Deletion AUC: the target's probability as the most important pixels are turned black first (lower is better); insertion AUC: as they are put back first into a blurred copy (higher is better).</p></header>
+<p class="note">Overlays: each map min-max normalised, jet at alpha 0.5 (red = most important). Deletion AUC: the target's probability as the most important pixels are turned black first (lower is better); insertion AUC: as they are put back first into a blurred copy (higher is better).</p>${robustnessNote(r)}</header>
 ${pointingTable(r.summary, d.tolerance)}${summaryTable(r)}
 <section><h2>Images</h2>${omitted}<div class="rows">${d.rows.map((row) => imageRow(row, r)).join('\n')}</div></section>
 <section><h2>Per image</h2>${methodTables(r)}</section>

@@ -1,4 +1,4 @@
-import type { PairResult } from '../eval/runner.js';
+import type { ExtraMetrics, PairResult } from '../eval/runner.js';
 
 export interface PointingScore {
   hits: number;
@@ -7,8 +7,23 @@ export interface PointingScore {
 }
 
 /** The numeric columns of a pair that get a per-method mean. */
-export const METRIC_KEYS = ['deletionAuc', 'insertionAuc', 'maskArea', 'maskedProbability', 'energyInBox', 'seconds', 'forwardPasses', 'backwardPasses'] as const;
+export const METRIC_KEYS = [
+  'deletionAuc', 'insertionAuc', 'maskArea', 'maskedProbability', 'energyInBox', 'stability', 'sanityTop', 'sanityAll',
+  'seconds', 'forwardPasses', 'backwardPasses',
+] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
+
+/** The opt-in columns: shown when the run computed them (`--stability k`, `--sanity`), whatever their values. */
+const EXTRA_KEYS: Partial<Record<MetricKey, (x: ExtraMetrics) => boolean>> = {
+  stability: (x) => x.stability >= 2,
+  sanityTop: (x) => x.sanity,
+  sanityAll: (x) => x.sanity,
+};
+
+/** The columns of the tables: each metric some method has, the opt-in ones when computed. */
+export function metricKeysShown(summary: readonly MethodSummary[], extras: ExtraMetrics = { stability: 0, sanity: false }): MetricKey[] {
+  return METRIC_KEYS.filter((k) => EXTRA_KEYS[k]?.(extras) ?? summary.some((s) => s.means[k] !== null));
+}
 
 export interface MethodSummary {
   method: string;
@@ -39,6 +54,9 @@ export const METRIC_TITLES: Record<MetricKey, string> = {
   maskArea: 'mask area',
   maskedProbability: 'masked p',
   energyInBox: 'energy in box ↑',
+  stability: 'stability ρ ↑',
+  sanityTop: 'sanity ρ top ↓',
+  sanityAll: 'sanity ρ all ↓',
   seconds: 'seconds',
   forwardPasses: 'forward passes',
   backwardPasses: 'backward passes',
@@ -46,15 +64,16 @@ export const METRIC_TITLES: Record<MetricKey, string> = {
 
 export function formatMetric(k: MetricKey, v: number | null): string {
   if (v === null) return '–';
+  if (Number.isNaN(v)) return 'n/a'; // a correlation with a constant map: undefined
   if (k === 'forwardPasses' || k === 'backwardPasses') return v.toFixed(0);
   if (k === 'seconds') return v < 10 ? v.toFixed(2) : v.toFixed(1);
   return v.toFixed(3);
 }
 
 /** The per-method table as aligned text, for stdout. Pointing first when there is one. */
-export function summaryText(summary: readonly MethodSummary[]): string {
+export function summaryText(summary: readonly MethodSummary[], extras?: ExtraMetrics): string {
   const withPointing = summary.some((s) => s.pointing !== null);
-  const keys = METRIC_KEYS.filter((k) => summary.some((s) => s.means[k] !== null));
+  const keys = metricKeysShown(summary, extras);
   const head = ['method', 'pairs', ...(withPointing ? ['pointing game'] : []), ...keys.map((k) => METRIC_TITLES[k])];
   const rows = summary.map((s) => [
     s.method,

@@ -27,6 +27,8 @@ export const RunFlagsSchema = RuntimeFlagsSchema.extend({
   seed: z.coerce.number().int().default(0),
   options: z.string().optional(),
   reportImages: z.coerce.number().int().nonnegative().default(100),
+  stability: z.string().default('0'),
+  sanity: z.boolean().default(false),
 });
 export type RunFlags = z.output<typeof RunFlagsSchema>;
 
@@ -52,6 +54,13 @@ export function parseMethodOptions(json: string | undefined): Record<string, Rec
   return parsed.data;
 }
 
+/** `--stability <k>`: 0 (off) or k ≥ 2 seeds. */
+export function parseStability(v: string): number {
+  const k = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(k) || k === 1) throw new UsageError(`--stability: expected 0 (off) or a number of seeds ≥ 2, got '${v}'`);
+  return k;
+}
+
 export function addRunOptions(cmd: Command, defaultOut: string): Command {
   return cmd
     .option('-m, --model <model>', `built-in or named model, or an .onnx path (default: ${DEFAULT_MODEL})`)
@@ -59,6 +68,8 @@ export function addRunOptions(cmd: Command, defaultOut: string): Command {
     .option('--options <json>', 'per-method options as JSON, e.g. \'{"neuromask":{"preset":"reference"}}\'')
     .option('-o, --out <dir>', 'output folder', defaultOut)
     .option('--seed <n>', 'random seed for every method', '0')
+    .option('--stability <k>', 'also run each method with seeds seed+1 … seed+k−1 and report the mean pairwise Spearman ρ of the k maps (0 = off)', '0')
+    .option('--sanity', 'model-randomisation sanity check: Spearman ρ with the map on the model with its top layer / all layers randomised (2 extra runs per pair)')
     .option('--report-images <n>', 'image rows drawn in report.html (the tables count all)', '100')
     .option('--ep <provider>', 'execution provider: cpu | webgpu | cuda', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)');
@@ -71,6 +82,7 @@ export function addRunOptions(cmd: Command, defaultOut: string): Command {
 export async function runAndReport(classifier: Classifier, items: EvalItem[], f: RunFlags & { out: string }, extra: { title: string; label: string; tolerance?: number }): Promise<void> {
   const methods = parseMethods(f.methods);
   const methodOptions = parseMethodOptions(f.options);
+  const stability = parseStability(f.stability);
   const engine = new Engine(classifier, runtimeOptions(f));
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -82,6 +94,8 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
       out: f.out,
       seed: f.seed,
       methodOptions,
+      stability,
+      sanity: f.sanity,
       signal: controller.signal,
       ...(extra.tolerance !== undefined ? { tolerance: extra.tolerance } : {}),
       onProgress: (done, total, s) => {
@@ -96,7 +110,7 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
       maxImages: f.reportImages,
       ...(extra.tolerance !== undefined ? { tolerance: extra.tolerance } : {}),
     });
-    process.stdout.write(summaryText(results.summary));
+    process.stdout.write(summaryText(results.summary, results));
     const reused = results.restored > 0 ? ` (${results.restored} restored from an earlier run)` : '';
     process.stdout.write(`${results.pairs.length} pairs${reused} in ${results.seconds.toFixed(1)} s → ${shortPath(report)}, results.json, results.csv\n`);
   } finally {
