@@ -9,7 +9,9 @@ h2 { font-size: 17px; margin: 24px 0 8px; }
 .meta { margin: 0 0 4px; color: var(--muted); }
 .note { margin: 4px 0 12px; color: var(--muted); font-size: 13px; max-width: 1100px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+/* Headers wrap so that all metric columns fit a laptop-width window. */
+thead th { white-space: normal; max-width: 96px; vertical-align: bottom; }
 th:first-child { text-align: left; }
 thead th { background: var(--bg); font-weight: 600; border-bottom: 2px solid var(--line); }
 tbody th { font-weight: 600; }
