@@ -13,6 +13,8 @@ export interface GradientRequest {
   wrt: readonly string[];
   /** Instead of ones, take the cotangent of `of` from this tensor (e.g. a graph input). */
   seed?: string;
+  /** Output names for the gradients (wrt name → output name); default `<wrt>_grad`, made unique. */
+  names?: Readonly<Record<string, string>>;
 }
 
 export interface GradientGraph {
@@ -115,7 +117,7 @@ export function buildGradient(g: Graph, req: GradientRequest): GradientGraph {
   for (const w of req.wrt) {
     const dims = info(w).dims;
     const gw = gradOf(w) ?? b.floats(dims, new Float32Array(dims.reduce((p, d) => p * d, 1)), 'zero_grad');
-    const out = b.fresh(`${w}_grad`);
+    const out = req.names?.[w] ?? b.fresh(`${w}_grad`);
     b.push('Identity', [gw], [out]);
     b.output(out, 'float32', dims);
     gradients[w] = out;

@@ -104,10 +104,7 @@ function buildGraph(engine: Engine, areas: number, param: [number, number], rows
   const c = engine.classifier;
   const [H, W] = c.spec.inputSize;
   const C = engine.channels;
-  const b = new GraphBuilder(engine.graph(areas));
-  const modelNodes = b.nodes.splice(0);
-  b.inputs.splice(0);
-  b.outputs.splice(0);
+  const { b, appendModel } = GraphBuilder.aroundModel(engine.graph(areas));
   const p = b.input(EP.params, 'float32', [areas, 1, ...param]);
   // Columns come in as a feed: on jitter steps the flipped matrix mirrors the mask with the image.
   const cols = b.input(EP.cols, 'float32', [param[1], W]);
@@ -123,17 +120,12 @@ function buildGraph(engine: Engine, areas: number, param: [number, number], rows
   const hat = b.add('Relu', [b.add('Sub', [b.scalar(1), b.add('Abs', [b.add('Sub', [t, lv])])])]);
   const perturbed = b.add('ReduceSum', [b.add('Mul', [hat, pyramid]), b.ints([1], 'axes')], { keepdims: 0 });
   normaliseInto(b, perturbed, c.spec, C, c.inputName);
-  b.nodes.push(...modelNodes);
+  appendModel();
   b.push('ReduceSum', [b.add('Mul', [target, c.outputName]), b.ints([1], 'axes')], [EP.reward], { keepdims: 0 });
   b.output(EP.reward, 'float32', [areas]);
   // −Σ reward + Σ m·cot: the second term's gradient for m is the host-computed ranking gradient.
   const scalar = b.add('Sub', [b.add('ReduceSum', [b.add('Mul', [m, cot])], { keepdims: 0 }), b.add('ReduceSum', [EP.reward], { keepdims: 0 })]);
-  const { graph, gradients } = buildGradient(b.build('extremal_perturbation'), { of: scalar, wrt: [p] });
-  const gb = new GraphBuilder(graph);
-  const gi = gb.outputs.findIndex((v) => v.name === gradients[p]);
-  gb.push('Identity', [gradients[p]!], [EP.grad]);
-  gb.outputs.splice(gi, 1, { name: EP.grad, dtype: 'float32', shape: [areas, 1, ...param] });
-  return gb.build('extremal_perturbation');
+  return buildGradient(b.build('extremal_perturbation'), { of: scalar, wrt: [p], names: { [p]: EP.grad } }).graph;
 }
 
 /** m = rows · p · cols for one [h, w] parameter grid. */

@@ -52,10 +52,7 @@ function buildGraph(engine: Engine, param: [number, number], o: MeaningfulPertur
   const c = engine.classifier;
   const [H, W] = c.spec.inputSize;
   const C = engine.channels;
-  const b = new GraphBuilder(engine.graph(1));
-  const modelNodes = b.nodes.splice(0);
-  b.inputs.splice(0);
-  b.outputs.splice(0);
+  const { b, appendModel } = GraphBuilder.aroundModel(engine.graph(1));
   const w = b.input(MP.w, 'float32', [1, 1, ...param]);
   const x = b.input(MP.image, 'float32', [1, C, H, W]);
   const blurred = b.input(MP.blurred, 'float32', [1, C, H, W]);
@@ -63,7 +60,7 @@ function buildGraph(engine: Engine, param: [number, number], o: MeaningfulPertur
 
   const m = maskFromLogits(b, w, 1, param, [H, W]);
   normaliseInto(b, b.add('Add', [blurred, b.add('Mul', [m, b.add('Sub', [x, blurred])])]), c.spec, C, c.inputName);
-  b.nodes.push(...modelNodes);
+  appendModel();
   const probs = c.outputKind === 'probabilities' ? c.outputName : b.add('Softmax', [c.outputName], { axis: -1 });
   b.push('ReduceSum', [b.add('Mul', [target, probs]), b.ints([1], 'axes')], [MP.prob], { keepdims: 0 });
 
@@ -82,12 +79,7 @@ function buildGraph(engine: Engine, param: [number, number], o: MeaningfulPertur
   b.output(MP.loss, 'float32', [1]);
   b.output(MP.prob, 'float32', [1]);
   const scalar = b.add('ReduceSum', [MP.loss], { keepdims: 0 });
-  const { graph, gradients } = buildGradient(b.build('meaningful_perturbation'), { of: scalar, wrt: [w] });
-  const gb = new GraphBuilder(graph);
-  const gi = gb.outputs.findIndex((v) => v.name === gradients[w]);
-  gb.push('Identity', [gradients[w]!], [MP.grad]);
-  gb.outputs.splice(gi, 1, { name: MP.grad, dtype: 'float32', shape: [1, 1, ...param] });
-  return gb.build('meaningful_perturbation');
+  return buildGradient(b.build('meaningful_perturbation'), { of: scalar, wrt: [w], names: { [w]: MP.grad } }).graph;
 }
 
 export interface MeaningfulPerturbationRun {

@@ -106,6 +106,19 @@ export class GraphBuilder {
     this.nodes.push({ opType, domain, name: this.fresh(`n_${opType}`), inputs: [...inputs], outputs: [...outputs], attrs: a });
   }
 
+  /**
+   * A builder for a graph that wraps `model`: its names are reserved, its inputs and outputs
+   * dropped, and its nodes held back so the caller can add what feeds the model first, then
+   * call `appendModel()`.
+   */
+  static aroundModel(model: Graph, prefix = ''): { b: GraphBuilder; appendModel: () => void } {
+    const b = new GraphBuilder(model, prefix);
+    const nodes = b.nodes.splice(0);
+    b.inputs.splice(0);
+    b.outputs.splice(0);
+    return { b, appendModel: () => void b.nodes.push(...nodes) };
+  }
+
   build(name = 'graph'): Graph {
     return {
       name,

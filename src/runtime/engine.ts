@@ -41,13 +41,10 @@ export class Engine {
   pixelGraph(n: number): GraphBuilder {
     const { spec, inputName } = this.classifier;
     const [h, w] = spec.inputSize;
-    const b = new GraphBuilder(this.graph(n));
-    const nodes = b.nodes.splice(0);
-    b.inputs.splice(0);
-    b.outputs.splice(0);
+    const { b, appendModel } = GraphBuilder.aroundModel(this.graph(n));
     const x = b.input(PIXELS, 'float32', [n, this.channels, h, w]);
     normaliseInto(b, x, spec, this.channels, inputName);
-    b.nodes.push(...nodes);
+    appendModel();
     return b;
   }
 

@@ -1,5 +1,4 @@
 import { buildGradient } from '../autodiff/index.js';
-import { GraphBuilder } from '../onnx/builder.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { UsageError } from '../errors/usage-error.js';
 import { PIXELS, type Engine } from './engine.js';
@@ -32,11 +31,7 @@ export async function targetGradients(engine: Engine, pixels: Float32Array, n: n
     const dims = inferShapes(b.build()).get(wrt)?.dims;
     if (!dims) throw new UsageError(`${engine.classifier.name}: no tensor named '${wrt}' in the model`);
     if (layer) b.output(layer, 'float32', dims);
-    const built = buildGradient(b.build('gradients'), { of: loss, wrt: [wrt] });
-    const gb = new GraphBuilder(built.graph);
-    gb.push('Identity', [built.gradients[wrt]!], [GRAD]);
-    gb.output(GRAD, 'float32', dims);
-    return gb.build('gradients');
+    return buildGradient(b.build('gradients'), { of: loss, wrt: [wrt], names: { [wrt]: GRAD } }).graph;
   });
   const onehot = new Float32Array(n * numClasses);
   targets.forEach((t, k) => (onehot[k * numClasses + t] = 1));

@@ -55,10 +55,7 @@ export function buildStepGraph(cfg: StepGraphConfig): Graph {
   const c = cfg.spec.channels === 'grey' ? 1 : 3;
   const n = cfg.batch;
   const deletion = cfg.weights.deletion !== 0;
-  const b = new GraphBuilder(cfg.model);
-  const modelNodes = b.nodes.splice(0);
-  b.inputs.splice(0);
-  b.outputs.splice(0);
+  const { b, appendModel } = GraphBuilder.aroundModel(cfg.model);
 
   const w = b.input(STEP.w, 'float32', [n, 1, ...cfg.paramShape]);
   const x = b.input(STEP.image, 'float32', [n, c, H, W]);
@@ -74,7 +71,7 @@ export function buildStepGraph(cfg: StepGraphConfig): Graph {
     masked = b.add('Concat', [masked, complement], { axis: 0 });
   }
   normaliseInto(b, masked, cfg.spec, c, cfg.inputName);
-  b.nodes.push(...modelNodes);
+  appendModel();
 
   let logits = cfg.outputName;
   let deletionLogits: string | undefined;
@@ -98,10 +95,5 @@ export function buildStepGraph(cfg: StepGraphConfig): Graph {
     b.output(STEP.term(k), 'float32', [n]);
   }
   const scalar = b.add('ReduceSum', [STEP.loss], { keepdims: 0 });
-  const { graph, gradients } = buildGradient(b.build('neuromask_step'), { of: scalar, wrt: [w] });
-  const gb = new GraphBuilder(graph);
-  const gi = gb.outputs.findIndex((o) => o.name === gradients[w]);
-  gb.push('Identity', [gradients[w]!], [STEP.grad]);
-  gb.outputs.splice(gi, 1, { name: STEP.grad, dtype: 'float32', shape: [n, 1, ...cfg.paramShape] });
-  return gb.build('neuromask_step');
+  return buildGradient(b.build('neuromask_step'), { of: scalar, wrt: [w], names: { [w]: STEP.grad } }).graph;
 }
