@@ -87,7 +87,7 @@ describe('neuromask CLI', () => {
 
   it('explain --method runs any registered method and writes its map', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nm-cli-m-'));
-    const r = cli(['explain', dog, '-m', 'mobilenetv2-imagenet', '--method', 'occlusion', '--options', '{"patch": 56, "stride": 56}', '-o', 'out'], dir);
+    const r = cli(['explain', dog, '-m', 'mobilenetv2-imagenet', '--method', 'occlusion', '--options', '{"patch": 56, "stride": 56}', '--no-spin', '--threads', '1', '-o', 'out'], dir);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /occlusion for malamute.*17 forward \/ 0 backward/);
     const out = join(dir, 'out', 'dog');

@@ -74,7 +74,7 @@ describe('Session', () => {
 });
 
 describe('SessionCache', () => {
-  it('hits on the same key, misses on another batch, ep or thread count', async () => {
+  it('hits on the same key, misses on another batch, ep, thread count or spinning', async () => {
     const cache = new SessionCache();
     let builds = 0;
     const build = (): Uint8Array => (builds++, tinyModel());
@@ -84,9 +84,12 @@ describe('SessionCache', () => {
     assert.equal(builds, 1);
     await cache.get({ ...key, batch: '4x2' }, build);
     await cache.get({ ...key, threads: 2 }, build);
-    assert.equal(builds, 3);
+    const quiet = await cache.get({ ...key, spin: false }, build);
+    assert.equal(builds, 4, 'a session whose threads do not spin is a different session');
+    assert.notEqual(quiet, a);
+    assert.deepEqual([...(await quiet.run({ x: { data: Float32Array.from([3, 1, 0, 2]), dims: [2, 2] } }))['y']!.data], [2.5, 4, 0, 0, 0, 0]);
     assert.equal(cache.hits, 1);
-    assert.equal(cache.misses, 3);
+    assert.equal(cache.misses, 4);
     await cache.releaseAll();
     assert.equal(cache.size, 0);
   });

@@ -9,6 +9,11 @@ export interface RuntimeOptions {
   ep: ExecutionProvider;
   /** Intra-op threads; default: os.availableParallelism(). */
   threads?: number;
+  /**
+   * Let idle worker threads spin (ONNX Runtime's default; fastest on a quiet machine). Turn off
+   * on a machine busy with other work, where spinning threads steal each other's cores.
+   */
+  spin?: boolean;
 }
 
 export interface FeedTensor {
@@ -105,6 +110,7 @@ export async function createSession(modelBytes: Uint8Array, opts: RuntimeOptions
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     intraOpNumThreads: threads,
+    extra: { session: { intra_op: { allow_spinning: opts.spin === false ? '0' : '1' } } },
     interOpNumThreads: 1,
     enableCpuMemArena: true,
   };
@@ -145,7 +151,8 @@ export class SessionCache {
 
   async get(key: SessionKey, build: () => Uint8Array): Promise<Session> {
     const threads = resolveThreads(key.threads);
-    const k = JSON.stringify([key.model, key.batch, key.ep, threads]);
+    const spin = key.spin !== false;
+    const k = JSON.stringify([key.model, key.batch, key.ep, threads, spin]);
     const hit = this.entries.get(k);
     if (hit) {
       this.hits++;
@@ -154,7 +161,7 @@ export class SessionCache {
       return hit;
     }
     this.misses++;
-    const p = Promise.resolve().then(() => createSession(build(), { ep: key.ep, threads }));
+    const p = Promise.resolve().then(() => createSession(build(), { ep: key.ep, threads, spin }));
     this.entries.set(k, p);
     p.catch(() => this.entries.get(k) === p && this.entries.delete(k)); // a failed build is not cached
     while (this.entries.size > this.maxEntries) {

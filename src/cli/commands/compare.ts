@@ -72,7 +72,8 @@ export function addRunOptions(cmd: Command, defaultOut: string): Command {
     .option('--sanity', 'model-randomisation sanity check: Spearman ρ with the map on the model with its top layer / all layers randomised (2 extra runs per pair)')
     .option('--report-images <n>', 'image rows drawn in report.html (the tables count all)', '100')
     .option('--ep <provider>', 'execution provider: cpu | webgpu | cuda', 'cpu')
-    .option('--threads <n>', 'CPU threads (default: all cores)');
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)');
 }
 
 /**

@@ -149,6 +149,7 @@ export function registerExplain(program: Command): void {
     .option('--alpha <a>', 'heat-map weight in overlay.png', '0.6')
     .option('--ep <provider>', 'execution provider: cpu | webgpu | cuda', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)')
     .option('--json', 'print each result as a JSON line on stdout')
     .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
       const f = ExplainFlagsSchema.parse(raw);
