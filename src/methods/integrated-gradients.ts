@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gaussianBlur, meanColour } from '../image/baseline.js';
+import { makeBaseline } from '../image/baseline.js';
 import { gaussLegendre, type Quadrature } from '../util/gauss-legendre.js';
 import { uniform } from '../util/random.js';
 import { batchedGradients, targetInfo } from './gradient.js';
@@ -39,10 +39,7 @@ export const integratedGradientsMethod = defineMethod({
     const { engine } = ctx;
     const { pixels: x, channels: c, height: h, width: w } = image;
     const x0 =
-      options.baseline === 'black' ? new Float32Array(x.length)
-      : options.baseline === 'mean' ? meanColour(x, c, h, w)
-      : options.baseline === 'blur' ? gaussianBlur(x, c, h, w, options.blurSigma)
-      : uniform(x.length, 0, 1, ctx.seed);
+      options.baseline === 'uniform-noise' ? uniform(x.length, 0, 1, ctx.seed) : makeBaseline(options.baseline, x, c, h, w, options.blurSigma);
     const { nodes, weights } = integrationRule(options.rule, options.steps);
     const avg = new Float64Array(x.length);
     const passes = await batchedGradients(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rng } from '../util/random.js';
+import { gaussianStream } from '../util/random.js';
 import { batchedGradients, reduceChannels, ReduceSchema, targetInfo } from './gradient.js';
 import { defineMethod } from './method.js';
 
@@ -15,12 +15,6 @@ export const SmoothGradOptionsSchema = z
   })
   .strict();
 
-/** One Gaussian stream per explanation, so a seed fixes every sample whatever the batch size. */
-function gaussian(seed: number): () => number {
-  const r = rng(seed);
-  return () => Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
-}
-
 /** SmoothGrad (Smilkov et al. 2017): the gradient averaged over noisy copies of the image. */
 export const smoothgradMethod = defineMethod({
   name: 'smoothgrad',
@@ -33,7 +27,8 @@ export const smoothgradMethod = defineMethod({
     let hi = -Infinity;
     for (const v of x) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
     const sigma = options.noise * (hi - lo);
-    const next = gaussian(ctx.seed);
+    // One stream per explanation, so a seed fixes every sample whatever the batch size.
+    const next = gaussianStream(ctx.seed);
     // Float64 sums: with noise 0 the mean is then exactly the plain gradient.
     const sum = new Float64Array(x.length);
     const passes = await batchedGradients(

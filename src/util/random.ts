@@ -15,12 +15,13 @@ export function uniform(n: number, lo: number, hi: number, seed: number): Float3
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
 }
 
-export function randn(n: number, seed: number, scale = 1): Float32Array {
+/** An endless stream of standard normal samples (Box-Muller), fixed by the seed. */
+export function gaussianStream(seed: number): () => number {
   const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = Math.max(r(), 1e-12);
-    out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-  }
-  return out;
+  return () => Math.sqrt(-2 * Math.log(Math.max(r(), 1e-12))) * Math.cos(2 * Math.PI * r());
+}
+
+export function randn(n: number, seed: number, scale = 1): Float32Array {
+  const next = gaussianStream(seed);
+  return Float32Array.from({ length: n }, () => scale * next());
 }
