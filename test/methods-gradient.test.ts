@@ -28,7 +28,7 @@ function run<M extends ExplanationMethod>(m: M, ctx: MethodContext, image: Image
 
 function classifier(name: string, graph: ReturnType<GraphBuilder['build']>, c: number, size: number, k: number, mean: number, std: number): Classifier {
   const spec = PreprocessSpecSchema.parse({ inputSize: [size, size], resize: 'stretch', channels: c === 1 ? 'grey' : 'rgb', mean: Array(c).fill(mean), std: Array(c).fill(std) });
-  return { name, source: '<memory>', graph, inputName: 'input', outputName: 'logits', outputKind: 'logits', spec, labels: undefined, numClasses: k };
+  return { name, source: '<memory>', graph, inputName: 'input', outputName: 'logits', outputKind: 'logits', format: 'onnx', strippedSoftmax: false, spec, labels: undefined, numClasses: k };
 }
 
 describe('Gauss-Legendre quadrature', () => {

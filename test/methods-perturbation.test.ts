@@ -28,7 +28,7 @@ function linearClassifier(weights: Float32Array, bias: number[], size: number, c
     graph: b.build('linear'),
     inputName: 'input',
     outputName: 'logits',
-    outputKind: 'logits',
+    outputKind: 'logits', format: 'onnx', strippedSoftmax: false,
     spec: PreprocessSpecSchema.parse({ inputSize: [size, size], resize: 'stretch', channels }),
     labels: undefined,
     numClasses: K,

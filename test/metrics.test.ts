@@ -48,7 +48,7 @@ function onePixelClassifier(pixel: number, gain = 10): Classifier {
   b.output('logits', 'float32', ['N', 2]);
   return {
     name: `one-pixel-${pixel}`, source: '<memory>', graph: b.build('one-pixel'), inputName: 'input', outputName: 'logits',
-    outputKind: 'logits', spec: PreprocessSpecSchema.parse({ inputSize: [4, 4], resize: 'stretch', channels: 'grey' }),
+    outputKind: 'logits', format: 'onnx', strippedSoftmax: false, spec: PreprocessSpecSchema.parse({ inputSize: [4, 4], resize: 'stretch', channels: 'grey' }),
     labels: undefined, numClasses: 2,
   };
 }

@@ -1,22 +1,32 @@
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ModelFormatError } from '../errors/model-format-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { readModel } from '../onnx/read.js';
 import type { Graph, ValueInfo } from '../onnx/types.js';
+import { importTfjs } from '../tfjs/import.js';
+import type { TfjsImport } from '../tfjs/import-result.js';
+import { readTfjsModel } from '../tfjs/read.js';
+import type { TfjsArtifacts } from '../tfjs/types.js';
 import { findBuiltin, listBuiltins } from './builtin.js';
 import { resolveNamedModel, type ResolveOptions } from './cache.js';
 import { CARD_EXAMPLE, cardCandidates, cardLabels, describeIssues, findCard, readCard } from './card.js';
+import { findPackageModel, PACKAGE_MODELS, packageModelPath, readPackageModel } from './packages.js';
 import { findNamedModel, namedModelNames } from './registry.js';
 import { channelCount, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
 
 export { labelIndex } from './labels.js';
 
+export type ModelFormat = 'onnx' | 'tfjs-layers' | 'tfjs-graph';
+
 export interface Classifier {
   name: string;
   /** File path the graph was read from. */
   source: string;
+  format: ModelFormat;
+  /** A TF.js model's trailing softmax was removed so the output is logits. */
+  strippedSoftmax: boolean;
   /** As loaded (batch dimension symbolic; int8 models still quantized until prepareGraph). */
   graph: Graph;
   inputName: string;
@@ -38,40 +48,82 @@ export interface ClassifierOverrides {
   outputKind?: 'logits' | 'probabilities';
 }
 
+interface Loaded {
+  graph: Graph;
+  format: ModelFormat;
+  strippedSoftmax: boolean;
+}
+
 interface Located {
   name: string;
   modelPath: string;
+  read: () => Promise<Loaded>;
   card: ModelCard | undefined;
   /** Directory that relative paths in the card are resolved against. */
   cardDir: string;
   cardPath: string | undefined;
 }
 
+const readOnnx = (path: string) => async (): Promise<Loaded> => ({ graph: readModel(await readFile(path), path), format: 'onnx', strippedSoftmax: false });
+
+const fromTfjs = (name: string, artifacts: () => Promise<TfjsArtifacts>) => async (): Promise<Loaded> => {
+  const imp: TfjsImport = importTfjs(await artifacts(), name);
+  return { graph: imp.graph, format: imp.format === 'graph' ? 'tfjs-graph' : 'tfjs-layers', strippedSoftmax: imp.strippedSoftmax };
+};
+
+/** A TF.js model is a model.json, or a folder holding one; its card can only be neuromask.json beside it. */
+async function tfjsModelJson(ref: string): Promise<string | undefined> {
+  const st = await stat(ref).catch(() => undefined);
+  if (st?.isDirectory()) return (await stat(join(ref, 'model.json')).then((s) => s.isFile(), () => false)) ? join(ref, 'model.json') : undefined;
+  return st?.isFile() && /\.json$/i.test(ref) ? ref : undefined;
+}
+
 async function locate(ref: string, load: Partial<ResolveOptions>): Promise<Located> {
   const builtin = await findBuiltin(ref);
-  if (builtin) return { name: ref, modelPath: builtin.modelPath, card: await readCard(builtin.cardPath), cardDir: builtin.dir, cardPath: builtin.cardPath };
+  if (builtin) return { name: ref, modelPath: builtin.modelPath, read: readOnnx(builtin.modelPath), card: await readCard(builtin.cardPath), cardDir: builtin.dir, cardPath: builtin.cardPath };
+  const pkg = findPackageModel(ref);
+  if (pkg) {
+    const path = packageModelPath(pkg);
+    return { name: ref, modelPath: path, read: fromTfjs(ref, () => readPackageModel(pkg)), card: pkg.card, cardDir: dirname(path), cardPath: undefined };
+  }
   const named = findNamedModel(ref);
   if (named) {
     const r = await resolveNamedModel(ref, { allowDownload: false, ...load });
-    return { name: ref, modelPath: r.modelPath, card: named.card, cardDir: r.dir, cardPath: undefined };
+    return { name: ref, modelPath: r.modelPath, read: readOnnx(r.modelPath), card: named.card, cardDir: r.dir, cardPath: undefined };
+  }
+  const json = await tfjsModelJson(ref);
+  if (json) {
+    const cardPath = join(dirname(resolve(json)), 'neuromask.json');
+    const card = (await stat(cardPath).then((s) => s.isFile(), () => false)) ? await readCard(cardPath) : undefined;
+    const name = card?.name ?? basename(dirname(resolve(json)));
+    return { name, modelPath: json, read: fromTfjs(name, () => readTfjsModel(json)), card, cardDir: dirname(cardPath), cardPath: card ? cardPath : undefined };
   }
   if (!(await stat(ref).then((s) => s.isFile(), () => false))) {
-    const known = [...(await listBuiltins()).map((b) => b.name), ...namedModelNames()];
+    const known = [...(await listBuiltins()).map((b) => b.name), ...PACKAGE_MODELS.map((m) => m.name), ...namedModelNames()];
     throw new ModelNotFoundError(ref, `no model file '${ref}', and no built-in or named model by that name (known: ${known.join(', ')})`, { searched: [resolve(ref)] });
   }
   const cardPath = await findCard(ref);
   const card = cardPath ? await readCard(cardPath) : undefined;
   const name = card?.name ?? ref.replace(/^.*[\\/]/, '').replace(/\.onnx$/i, '');
-  return { name, modelPath: ref, card, cardDir: dirname(resolve(cardPath ?? ref)), cardPath };
+  return { name, modelPath: ref, read: readOnnx(ref), card, cardDir: dirname(resolve(cardPath ?? ref)), cardPath };
 }
 
-function pickSpec(loc: Located, over: ClassifierOverrides['spec']): PreprocessSpec {
+/** For a TF.js model the card can be mostly read off its NHWC input; only the value range is a guess to check. */
+function exampleCard(loaded: Loaded): string {
+  const shape = loaded.graph.inputs[0]?.shape ?? [];
+  if (loaded.format === 'onnx' || shape.length !== 4) return CARD_EXAMPLE;
+  const [, h, w, c] = shape;
+  const preprocess = { inputSize: [h, w], resize: 'stretch', channels: c === 1 ? 'grey' : 'rgb', layout: 'nhwc', mean: [0], std: [1] };
+  return `${JSON.stringify({ preprocess, labels: 'labels.txt' }, null, 2)}\n(mean 0 / std 1 feeds pixels in [0, 1]; change them if the model expects another range)`;
+}
+
+function pickSpec(loc: Located, loaded: Loaded, over: ClassifierOverrides['spec']): PreprocessSpec {
   const parsed = PreprocessSpecSchema.safeParse({ ...loc.card?.preprocess, ...over });
   if (parsed.success) return parsed.data;
-  const where = loc.cardPath ?? cardCandidates(loc.modelPath).join(' or ');
+  const where = loc.cardPath ?? (loaded.format === 'onnx' ? cardCandidates(loc.modelPath).join(' or ') : join(dirname(resolve(loc.modelPath)), 'neuromask.json'));
   const msg = loc.card
     ? `preprocessing (card plus overrides) is invalid: ${describeIssues(parsed.error)}`
-    : `no model card: write ${where} describing its preprocessing, for example\n${CARD_EXAMPLE}\n(${describeIssues(parsed.error)})`;
+    : `no model card: write ${where} describing its preprocessing, for example\n${exampleCard(loaded)}\n(${describeIssues(parsed.error)})`;
   throw new ModelFormatError(msg, { source: loc.modelPath, cause: parsed.error });
 }
 
@@ -106,8 +158,9 @@ function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): voi
 /** Load a built-in model, a named (cached) model, or an .onnx file with its card. */
 export async function loadClassifier(ref: string, overrides: ClassifierOverrides = {}, load: Partial<ResolveOptions> = {}): Promise<Classifier> {
   const loc = await locate(ref, load);
-  const spec = pickSpec(loc, overrides.spec);
-  const graph = readModel(await readFile(loc.modelPath), loc.modelPath);
+  const loaded = await loc.read();
+  const { graph, format, strippedSoftmax } = loaded;
+  const spec = pickSpec(loc, loaded, overrides.spec);
   const input = pickTensor('input', graph.inputs, overrides.inputName ?? loc.card?.input, loc.modelPath);
   const output = pickTensor('output', graph.outputs, overrides.outputName ?? loc.card?.output, loc.modelPath);
   checkInput(input, spec, loc.modelPath);
@@ -124,6 +177,8 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
   return {
     name: overrides.name ?? loc.card?.name ?? loc.name,
     source: loc.modelPath,
+    format,
+    strippedSoftmax,
     graph,
     inputName: input.name,
     outputName: output.name,

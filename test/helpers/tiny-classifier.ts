@@ -19,7 +19,7 @@ export function tinyClassifier(seed = 3): Classifier {
     graph: b.build('tiny'),
     inputName: 'input',
     outputName: 'logits',
-    outputKind: 'logits',
+    outputKind: 'logits', format: 'onnx', strippedSoftmax: false,
     spec: PreprocessSpecSchema.parse({ inputSize: [16, 16], resize: 'stretch', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }),
     labels: ['zero', 'one', 'two', 'three'],
     numClasses: 4,

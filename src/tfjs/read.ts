@@ -1,0 +1,41 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ModelFormatError } from '../errors/model-format-error.js';
+import { TfjsModelJsonSchema, type TfjsArtifacts, type TfjsModelJson } from './types.js';
+
+export function parseModelJson(raw: unknown, source: string): TfjsModelJson {
+  const parsed = TfjsModelJsonSchema.safeParse(raw);
+  if (!parsed.success) throw new ModelFormatError(`not a TF.js model.json: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { source, cause: parsed.error });
+  return parsed.data;
+}
+
+/** Concatenate byte chunks (the weight shards, in manifest order). */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+/** `model.json` (or its folder) with its weight shards from disk. */
+export async function readTfjsModel(path: string): Promise<TfjsArtifacts> {
+  const file = (await stat(path)).isDirectory() ? join(path, 'model.json') : path;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ModelFormatError(`cannot read TF.js model.json: ${(e as Error).message}`, { source: file, cause: e });
+  }
+  const json = parseModelJson(raw, file);
+  const shards = await Promise.all(
+    json.weightsManifest.flatMap((g) => g.paths).map((p) =>
+      readFile(join(dirname(file), p)).catch((e: unknown) => {
+        throw new ModelFormatError(`weight shard '${p}' is missing beside model.json`, { source: file, cause: e });
+      }),
+    ),
+  );
+  return { json, weightData: concatBytes(shards), source: file };
+}
