@@ -8,6 +8,8 @@ import type { Classifier } from './classifier.js';
 export interface ModelReport {
   name: string;
   source: string;
+  format: Classifier['format'];
+  strippedSoftmax: boolean;
   inputs: { name: string; dtype: string; shape: (number | string)[] }[];
   outputs: { name: string; dtype: string; shape: (number | string)[] }[];
   opsets: Record<string, number>;
@@ -53,6 +55,8 @@ export function inspectClassifier(c: Classifier): ModelReport {
   return {
     name: c.name,
     source: c.source,
+    format: c.format,
+    strippedSoftmax: c.strippedSoftmax,
     inputs: c.graph.inputs.map(vi),
     outputs: c.graph.outputs.map(vi),
     opsets: { ...c.graph.opsets },

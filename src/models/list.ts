@@ -3,14 +3,19 @@ import { join } from 'node:path';
 import { listBuiltins } from './builtin.js';
 import { namedModelDir } from './cache.js';
 import { loadClassifier } from './classifier.js';
+import { PACKAGE_MODELS, packageDir, packageModelPath, packageModelSize, packageVersion } from './packages.js';
 import { NAMED_MODELS } from './registry.js';
 import type { PreprocessSpec } from './spec.js';
 
 /** One row of `neuromask models`. */
 export interface ModelInfo {
   name: string;
-  kind: 'built-in' | 'named';
-  /** Path of the .onnx file, or 'not downloaded'. */
+  /** built-in: ships in assets/; package: read from an installed npm package; named: downloaded on demand. */
+  kind: 'built-in' | 'package' | 'named';
+  format: 'onnx' | 'tfjs-layers' | 'tfjs-graph';
+  /** Where the weights come from. */
+  source: string;
+  /** Path of the model file, 'not downloaded' or 'package not installed'. */
   location: string;
   sizeBytes: number;
   classes: number;
@@ -33,13 +38,22 @@ export async function listModels(): Promise<ModelInfo[]> {
   for (const b of await listBuiltins()) {
     const c = await loadClassifier(b.name);
     const { size } = await stat(b.modelPath);
-    rows.push({ name: b.name, kind: 'built-in', location: b.modelPath, sizeBytes: size, classes: c.numClasses, spec: c.spec, input: describeSpec(c.spec) });
+    const source = 'trained by neuromask (see its README.md)';
+    rows.push({ name: b.name, kind: 'built-in', format: 'onnx', source, location: b.modelPath, sizeBytes: size, classes: c.numClasses, spec: c.spec, input: describeSpec(c.spec) });
+  }
+  for (const m of PACKAGE_MODELS) {
+    const dir = packageDir(m.package);
+    const path = dir ? packageModelPath(m) : 'package not installed';
+    const source = `npm ${m.package}${dir ? `@${await packageVersion(m.package)}` : ''}: ${m.description}`;
+    const spec = m.card.preprocess;
+    const classes = Array.isArray(m.card.labels) ? m.card.labels.length : 0;
+    rows.push({ name: m.name, kind: 'package', format: m.format, source, location: path, sizeBytes: dir ? await packageModelSize(m) : 0, classes, spec, input: describeSpec(spec) });
   }
   for (const m of NAMED_MODELS) {
     const path = join(namedModelDir(m), m.model.file);
     const present = await stat(path).then((s) => s.isFile(), () => false);
     const spec = m.card.preprocess;
-    rows.push({ name: m.name, kind: 'named', location: present ? path : 'not downloaded', sizeBytes: m.model.size, classes: m.numClasses, spec, input: describeSpec(spec) });
+    rows.push({ name: m.name, kind: 'named', format: 'onnx', source: `${m.source} (${m.licence})`, location: present ? path : 'not downloaded', sizeBytes: m.model.size, classes: m.numClasses, spec, input: describeSpec(spec) });
   }
   return rows;
 }

@@ -102,9 +102,13 @@ export async function readPackageModel(m: PackageModel): Promise<TfjsArtifacts> 
   return { json, weightData: concatBytes(shards), source: path };
 }
 
-/** Bytes on disk of the model and its shards (for `neuromask models`). */
+/** Bytes of the model's weights (for `neuromask models`). */
 export async function packageModelSize(m: PackageModel): Promise<number> {
-  const path = packageModelPath(m);
-  const a = await readPackageModel(m);
-  return (await readFile(path)).byteLength + a.weightData.byteLength;
+  return (await readPackageModel(m)).weightData.byteLength;
+}
+
+export async function packageVersion(pkg: string): Promise<string> {
+  const dir = packageDir(pkg);
+  if (!dir) return 'not installed';
+  return String((JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version?: unknown }).version);
 }

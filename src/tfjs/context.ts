@@ -48,11 +48,19 @@ export function depthwiseKernel(t: Tensor): Tensor {
 
 export type Padding = 'same' | 'valid' | { pads: readonly number[] };
 
-/** ONNX Conv/pool attributes; TF's SAME puts the odd padding pixel at the end, as SAME_UPPER does. */
-export function windowAttrs(strides: readonly number[], padding: Padding, dilations?: readonly number[]): Record<string, number[] | string> {
+/**
+ * ONNX Conv/pool attributes; TF's SAME puts the odd padding pixel at the end, as SAME_UPPER does.
+ * ONNX Runtime rejects auto_pad with dilations, so a dilated stride-1 SAME conv (`kernel` = [kh, kw])
+ * gets TF's pads spelled out: (k − 1)·d in all, the smaller half first.
+ */
+export function windowAttrs(strides: readonly number[], padding: Padding, dilations?: readonly number[], kernel?: readonly number[]): Record<string, number[] | string> {
   const a: Record<string, number[] | string> = { strides: [...strides] };
-  if (dilations && dilations.some((d) => d !== 1)) a['dilations'] = [...dilations];
-  if (padding === 'same') a['auto_pad'] = 'SAME_UPPER';
+  const dilated = dilations !== undefined && dilations.some((d) => d !== 1);
+  if (dilated) a['dilations'] = [...dilations];
+  if (padding === 'same' && dilated && kernel && strides.every((s) => s === 1)) {
+    const total = kernel.map((k, i) => (k - 1) * (dilations[i] ?? 1));
+    a['pads'] = [...total.map((t) => Math.floor(t / 2)), ...total.map((t) => t - Math.floor(t / 2))];
+  } else if (padding === 'same') a['auto_pad'] = 'SAME_UPPER';
   else if (padding !== 'valid') a['pads'] = [...padding.pads];
   return a;
 }

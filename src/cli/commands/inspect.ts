@@ -22,6 +22,7 @@ export function registerInspect(program: Command): void {
       const shape = (s: (number | string)[]): string => `[${s.join(', ')}]`;
       const lines = [
         `model       ${r.name} (${r.source})`,
+        `format      ${r.format}${r.strippedSoftmax ? ' (its final softmax is removed: explanations use logits)' : ''}`,
         `opsets      ${Object.entries(r.opsets).map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`,
         ...r.inputs.map((v) => `input       ${v.name} ${v.dtype} ${shape(v.shape)}`),
         ...r.outputs.map((v) => `output      ${v.name} ${v.dtype} ${shape(v.shape)}`),

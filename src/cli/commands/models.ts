@@ -15,7 +15,8 @@ export function registerModels(program: Command): void {
       }
       for (const r of rows) {
         const size = r.sizeBytes ? `${(r.sizeBytes / 1e6).toFixed(1)} MB` : '';
-        process.stdout.write(`${r.name.padEnd(24)} ${r.kind.padEnd(9)} ${String(r.classes).padStart(5)} classes  ${r.input.padEnd(40)} ${size.padStart(8)}  ${r.location}\n`);
+        process.stdout.write(`${r.name.padEnd(24)} ${r.kind.padEnd(8)} ${r.format.padEnd(11)} ${String(r.classes).padStart(5)} classes  ${r.input.padEnd(34)} ${size.padStart(8)}\n`);
+        process.stdout.write(`${''.padEnd(24)} ${r.source}\n${''.padEnd(24)} ${r.location}\n`);
       }
       process.stdout.write(`cache: ${cacheRoot()} (set NEUROMASK_HOME to move it)\n`);
     });

@@ -76,7 +76,7 @@ const conv = (depthwise: boolean): OpConverter => (ctx, node, inputs) => {
   const f = constant(node, inputs[1], 1);
   const k = depthwise ? depthwiseKernel(f) : convKernel(f);
   const group = depthwise ? f.dims[2]! : 1;
-  const attrs = { ...windowAttrs(spatial(node, 'strides'), padding(node), spatial(node, 'dilations')), group };
+  const attrs = { ...windowAttrs(spatial(node, 'strides'), padding(node), spatial(node, 'dilations'), k.dims.slice(2)), group };
   const ins = [x.name, ctx.floatConst(k, `${node.name}_W`)];
   // A fused BiasAdd becomes the Conv's own bias (one op fewer, and Conv+Clip still fuses in ONNX Runtime).
   const biasFirst = attrStrings(node, 'fused_ops')[0] === 'BiasAdd';

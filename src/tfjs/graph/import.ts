@@ -12,6 +12,8 @@ interface Signature {
   outputs?: Record<string, { name?: string }>;
 }
 
+const STRUCTURAL = new Set(['Placeholder', 'Const', 'NoOp']);
+
 /** 'node:0' and 'node' name the same tensor; '^node' is a control edge. */
 const tensorKey = (ref: string): string => (ref.includes(':') ? ref.replace(/:0$/, '') : ref);
 const nodeOf = (ref: string): string => ref.replace(/^\^/, '').replace(/:\d+$/, '');
@@ -59,6 +61,11 @@ export function importGraphModel(a: TfjsArtifacts, name = 'tfjs-graph'): TfjsImp
   const shape = attrShape(ph) ?? sigIn?.tensorShape?.dim?.map((d) => (Number(d.size) < 0 ? null : Number(d.size)));
   if (!shape) throw new ModelFormatError(`input '${ph.name}' has no shape`, { source: a.source });
 
+  const missing = nodes.filter((n) => !STRUCTURAL.has(n.op) && !OP_CONVERTERS[n.op]);
+  if (missing.length) {
+    const list = [...new Set(missing.map((n) => n.op))].map((op) => `${op} (${missing.filter((n) => n.op === op).length}×, e.g. '${missing.find((n) => n.op === op)!.name}')`).join(', ');
+    throw new UnsupportedOpError(missing[0]!.op, missing[0]!.name, { detail: `TF ops without a converter: ${list} (supported: ${Object.keys(OP_CONVERTERS).sort().join(', ')})` });
+  }
   const values = new Map<string, Operand>();
   const consumed = new Set<string>();
   for (const n of nodes) for (const r of n.input ?? []) if (!r.startsWith('^')) consumed.add(nodeOf(r));
@@ -74,8 +81,7 @@ export function importGraphModel(a: TfjsArtifacts, name = 'tfjs-graph'): TfjsImp
       continue;
     }
     if (n.op === 'NoOp') continue;
-    const f = OP_CONVERTERS[n.op];
-    if (!f) throw new UnsupportedOpError(n.op, n.name, { detail: `TF op not supported in graph models (supported: ${Object.keys(OP_CONVERTERS).sort().join(', ')})` });
+    const f = OP_CONVERTERS[n.op]!;
     const inputs = (n.input ?? []).filter((r) => !r.startsWith('^')).map((r) => {
       const v = values.get(tensorKey(r));
       if (!v) throw new ModelFormatError(`node '${n.name}' reads '${r}', which no node or weight provides`, { source: a.source });

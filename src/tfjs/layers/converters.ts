@@ -48,7 +48,7 @@ function withActivation(ctx: ImportContext, layer: LayerSpec, v: Value): Value {
 function conv(ctx: ImportContext, layer: LayerSpec, x: Value, kernel: Tensor, group: number, bias: Tensor | undefined, strides = pair(layer.config['strides'], 1)): Value {
   const ins = [x.name, ctx.floatConst(kernel, `${layer.name}_W`)];
   if (bias) ins.push(ctx.floatConst(bias, `${layer.name}_B`));
-  const attrs = { ...windowAttrs(strides, padding(layer), pair(layer.config['dilation_rate'], 1)), group };
+  const attrs = { ...windowAttrs(strides, padding(layer), pair(layer.config['dilation_rate'], 1), kernel.dims.slice(2)), group };
   return { name: ctx.b.add('Conv', ins, attrs), rank: 4 };
 }
 
@@ -65,16 +65,17 @@ const conv2d: LayerConverter = (ctx, layer, inputs) => {
 const depthwise: LayerConverter = (ctx, layer, inputs) => {
   const x = first(inputs, layer);
   needImage(x, layer);
-  const k = depthwiseKernel(w(ctx, layer, 'depthwise_kernel'));
-  const y = conv(ctx, layer, x, k, k.dims[0]! / Number(layer.config['depth_multiplier'] ?? 1), useBias(layer) ? w(ctx, layer, 'bias') : undefined);
+  // One group per input channel: the kernel [kh, kw, in, multiplier] says how many (TF.js's SeparableConv2D does not save depth_multiplier).
+  const dw = w(ctx, layer, 'depthwise_kernel');
+  const y = conv(ctx, layer, x, depthwiseKernel(dw), dw.dims[2]!, useBias(layer) ? w(ctx, layer, 'bias') : undefined);
   return withActivation(ctx, layer, y);
 };
 
 const separable: LayerConverter = (ctx, layer, inputs) => {
   const x = first(inputs, layer);
   needImage(x, layer);
-  const k = depthwiseKernel(w(ctx, layer, 'depthwise_kernel'));
-  const d = conv(ctx, layer, x, k, k.dims[0]! / Number(layer.config['depth_multiplier'] ?? 1), undefined);
+  const dw = w(ctx, layer, 'depthwise_kernel');
+  const d = conv(ctx, layer, x, depthwiseKernel(dw), dw.dims[2]!, undefined);
   const pw = convKernel(w(ctx, layer, 'pointwise_kernel'));
   const ins = [d.name, ctx.floatConst(pw, `${layer.name}_PW`)];
   if (useBias(layer)) ins.push(ctx.floatConst(w(ctx, layer, 'bias'), `${layer.name}_B`));
@@ -131,7 +132,8 @@ const relu: LayerConverter = (ctx, layer, inputs) => {
     const below = b.add('Mul', [b.add('Sub', [x.name, t]), b.scalar(slope)]);
     y = b.add('Where', [b.add('GreaterOrEqual', [x.name, t]), x.name, below]);
   }
-  if (typeof max === 'number') y = b.add('Clip', [y, b.scalar(slope === 0 && threshold >= 0 ? 0 : -3.4e38), b.scalar(max)]);
+  // Without a floor, no min input: a ±3.4e38 bound would swamp the float32 mask in Clip's gradient.
+  if (typeof max === 'number') y = b.add('Clip', [y, slope === 0 && threshold >= 0 ? b.scalar(0) : '', b.scalar(max)]);
   return { name: y, rank: x.rank };
 };
 
@@ -209,7 +211,9 @@ const upsampling: LayerConverter = (ctx, layer, inputs) => {
   const mode = interp === 'bilinear' ? 'linear' : interp === 'nearest' ? 'nearest' : undefined;
   if (!mode) throw new UnsupportedOpError(layer.className, layer.name, { detail: `interpolation '${interp}'` });
   const scales = ctx.b.floats([4], [1, 1, sh, sw], 'scales');
-  const attrs = mode === 'nearest' ? { mode, nearest_mode: 'floor', coordinate_transformation_mode: 'asymmetric' } : { mode, coordinate_transformation_mode: 'half_pixel' };
+  // TF.js resizes with align_corners and half_pixel_centers both false (src = dst / scale) in both modes,
+  // unlike Keras in Python, whose bilinear UpSampling2D samples half-pixel centres.
+  const attrs = mode === 'nearest' ? { mode, nearest_mode: 'floor', coordinate_transformation_mode: 'asymmetric' } : { mode, coordinate_transformation_mode: 'asymmetric' };
   return { name: ctx.b.add('Resize', [x.name, '', scales], attrs), rank: 4 };
 };
 

@@ -66,6 +66,12 @@ export function importLayersModel(a: TfjsArtifacts, name = 'tfjs-layers'): TfjsI
   if (!model.class_name) throw new ModelFormatError('model.json has no Keras model_config / class_name', { source: a.source });
   const ctx = new ImportContext(decodeWeights(a), a.source);
   const layers = layerList(model.config);
+  // Name every unsupported layer at once, not only the first one met.
+  const missing = layers.filter((l) => l.class_name !== 'InputLayer' && !LAYER_CONVERTERS[l.class_name]);
+  if (missing.length) {
+    const list = missing.map((l) => `${l.class_name} '${spec(l).name}'`).join(', ');
+    throw new UnsupportedOpError(missing[0]!.class_name, spec(missing[0]!).name, { detail: `TF.js layers without a converter: ${list} (supported: ${Object.keys(LAYER_CONVERTERS).sort().join(', ')})` });
+  }
   let out: Value;
   let inputTf: (number | null)[];
 
