@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,18 +7,8 @@ import sharp from 'sharp';
 import { decodeNpy } from '../src/io/npy.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { writeModel } from '../src/onnx/write.js';
-import { SHARED_IMAGES, SHARED_MODELS } from './helpers/shared.js';
-
-const ENTRY = new URL('./helpers/cli-entry.ts', import.meta.url).pathname;
-
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), ENTRY, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, NEUROMASK_HOME: SHARED_MODELS },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { cli } from './helpers/run-cli.js';
+import { SHARED_IMAGES } from './helpers/shared.js';
 
 const dog = join(SHARED_IMAGES, 'dog.jpg');
 
