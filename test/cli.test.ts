@@ -101,6 +101,8 @@ describe('neuromask CLI', () => {
   it('models lists the named model and where it is', () => {
     const r = cli(['models'], tmpdir());
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /mobilenetv2-imagenet +named +1000 classes/);
+    assert.match(r.stdout, /mobilenetv2-imagenet +named +onnx +1000 classes/);
+    // ../shared/models is the cache here, so the file is found, and its licence is shown.
+    assert.match(r.stdout, /ONNX Model Zoo.*\(Apache-2\.0\)\n +\S*mobilenetv2-12-int8\.onnx/);
   });
 });
