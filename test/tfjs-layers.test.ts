@@ -148,6 +148,15 @@ const ROWS: Row[] = [
   { name: 'Rescaling 1/127.5, offset −1', layers: () => [L.rescaling({ scale: 1 / 127.5, offset: -1 }), conv()], gain: 40 },
   { name: 'Activation softmax at the end (stripped: output is the logits)', layers: () => [conv(), L.flatten(), L.dense({ units: K }), L.activation({ activation: 'softmax' })], stripped: true },
   {
+    // Transfer learning's usual shape: Sequential([pretrained functional base, head]).
+    name: 'nested model: a functional base (two branches, Add) as the first layer of a Sequential',
+    layers: () => {
+      const i = tf.input({ shape: [12, 12, 3] });
+      const base = tf.model({ inputs: i, outputs: on(L.add(), [on(conv(4, { strides: 2 }), i), on(conv(4, { strides: 2, activation: 'relu' }), i)]), name: 'base' });
+      return [base as unknown as tf.layers.Layer, L.globalAveragePooling2d({})];
+    },
+  },
+  {
     name: 'LSTM → UnsupportedOpError naming the layer',
     input: [5, 3, 1],
     layers: () => [L.reshape({ targetShape: [5, 3] }), L.lstm({ units: 4 })],

@@ -50,13 +50,68 @@ function spec(l: RawLayer): LayerSpec {
   return { className: l.class_name, name: String(l.name ?? l.config['name']), config: l.config };
 }
 
+/** Keras model classes; a model can also appear as a layer of another (transfer learning: Sequential([base, head])). */
+const MODELS = new Set(['Sequential', 'Model', 'Functional']);
+
+/** Every layer without a converter, nested models included, so one error can name them all. */
+function missingLayers(layers: readonly RawLayer[]): RawLayer[] {
+  return layers.flatMap((l) => (MODELS.has(l.class_name) ? missingLayers(layerList(l.config)) : l.class_name === 'InputLayer' || LAYER_CONVERTERS[l.class_name] ? [] : [l]));
+}
+
 function convert(ctx: ImportContext, l: RawLayer, inputs: Value[]): Value {
+  if (MODELS.has(l.class_name)) return runModel(ctx, l, inputs);
   const s = spec(l);
-  const f = LAYER_CONVERTERS[s.className];
-  if (!f) {
-    throw new UnsupportedOpError(s.className, s.name, { detail: `TF.js layer type not supported (supported: ${Object.keys(LAYER_CONVERTERS).sort().join(', ')})` });
+  return LAYER_CONVERTERS[s.className]!(ctx, s, inputs);
+}
+
+function refList(x: unknown[]): Ref[] {
+  return Array.isArray(x[0]) ? (x as unknown[][]).map((r) => [String(r[0]), Number(r[1]), Number(r[2])] as Ref) : [[String(x[0]), Number(x[1]), Number(x[2])]];
+}
+
+function endpoints(model: RawLayer, source: string): { inRef: Ref; outRef: Ref } {
+  const cfg = model.config as { input_layers?: unknown[]; output_layers?: unknown[] };
+  const inRefs = refList(cfg.input_layers ?? []);
+  const outRefs = refList(cfg.output_layers ?? []);
+  if (inRefs.length !== 1 || outRefs.length !== 1 || !inRefs[0] || !outRefs[0]) {
+    throw new ModelFormatError(`model '${spec(model).name}' has ${inRefs.length} inputs and ${outRefs.length} outputs; neuromask explains single-input, single-output classifiers`, { source });
   }
-  return f(ctx, s, inputs);
+  return { inRef: inRefs[0], outRef: outRefs[0] };
+}
+
+/** The TF shape of a model's input, from its first layer or its input layer. */
+function modelInputShape(model: RawLayer, source: string): (number | null)[] {
+  const layers = layerList(model.config);
+  const first = model.class_name === 'Sequential' ? layers[0] : layers.find((l) => spec(l).name === endpoints(model, source).inRef[0]);
+  const shape = first && (MODELS.has(first.class_name) ? modelInputShape(first, source) : inputShape(first));
+  if (!shape) throw new ModelFormatError(`model '${spec(model).name}': its first layer has no batch_input_shape`, { source });
+  return shape;
+}
+
+/** Apply a (sub)model to `inputs`. */
+function runModel(ctx: ImportContext, model: RawLayer, inputs: Value[]): Value {
+  const layers = layerList(model.config);
+  const x = inputs[0];
+  if (!x) throw new ModelFormatError(`model '${spec(model).name}' is called without an input`, { source: ctx.source });
+  if (model.class_name === 'Sequential') return layers.reduce((h, l) => (l.class_name === 'InputLayer' ? h : convert(ctx, l, [h])), x);
+  const { inRef, outRef } = endpoints(model, ctx.source);
+  const values = new Map<string, Value>([[key(inRef), x]]);
+  // Keras lists layers in topological order; loop until nothing changes anyway, so hand-edited files work.
+  const pending = layers.filter((l) => l.class_name !== 'InputLayer');
+  let progressed = true;
+  while (pending.length && progressed) {
+    progressed = false;
+    for (let i = 0; i < pending.length; i++) {
+      const l = pending[i]!;
+      const calls = (l.inbound_nodes ?? []).map(callInputs);
+      if (!calls.every((refs) => refs.every((r) => values.has(key(r))))) continue;
+      calls.forEach((refs, nodeIdx) => values.set(`${spec(l).name}:${nodeIdx}:0`, convert(ctx, l, refs.map((r) => values.get(key(r))!))));
+      pending.splice(i--, 1);
+      progressed = true;
+    }
+  }
+  const out = values.get(key(outRef));
+  if (!out) throw new ModelFormatError(`output '${outRef[0]}' is not reachable from the input (unresolved layers: ${pending.map((l) => spec(l).name).join(', ')})`, { source: ctx.source });
+  return out;
 }
 
 /** A TF.js Layers model (Keras topology) → an ONNX graph with an NHWC input and a logits output. */
@@ -64,59 +119,16 @@ export function importLayersModel(a: TfjsArtifacts, name = 'tfjs-layers'): TfjsI
   const topo = a.json.modelTopology as { model_config?: RawLayer } & Partial<RawLayer>;
   const model = (topo.model_config ?? topo) as RawLayer;
   if (!model.class_name) throw new ModelFormatError('model.json has no Keras model_config / class_name', { source: a.source });
-  const ctx = new ImportContext(decodeWeights(a), a.source);
-  const layers = layerList(model.config);
-  // Name every unsupported layer at once, not only the first one met.
-  const missing = layers.filter((l) => l.class_name !== 'InputLayer' && !LAYER_CONVERTERS[l.class_name]);
+  if (!MODELS.has(model.class_name)) {
+    throw new UnsupportedOpError(model.class_name, String(model.name ?? 'model'), { detail: 'top-level model class (Sequential, Model and Functional are supported)' });
+  }
+  const missing = missingLayers(layerList(model.config));
   if (missing.length) {
     const list = missing.map((l) => `${l.class_name} '${spec(l).name}'`).join(', ');
     throw new UnsupportedOpError(missing[0]!.class_name, spec(missing[0]!).name, { detail: `TF.js layers without a converter: ${list} (supported: ${Object.keys(LAYER_CONVERTERS).sort().join(', ')})` });
   }
-  let out: Value;
-  let inputTf: (number | null)[];
-
-  if (model.class_name === 'Sequential') {
-    const firstLayer = layers[0];
-    const shape = firstLayer && inputShape(firstLayer);
-    if (!firstLayer || !shape) throw new ModelFormatError('Sequential model: the first layer has no batch_input_shape', { source: a.source });
-    inputTf = shape;
-    out = ctx.input('input', shape);
-    for (const l of layers) if (l.class_name !== 'InputLayer') out = convert(ctx, l, [out]);
-  } else if (model.class_name === 'Model' || model.class_name === 'Functional') {
-    const cfg = model.config as { input_layers?: unknown[]; output_layers?: unknown[] };
-    const ins = (cfg.input_layers ?? []) as unknown[];
-    const outs = (cfg.output_layers ?? []) as unknown[];
-    const flat = (x: unknown[]): Ref[] => (Array.isArray(x[0]) ? (x as unknown[][]).map((r) => [String(r[0]), Number(r[1]), Number(r[2])] as Ref) : [[String(x[0]), Number(x[1]), Number(x[2])]]);
-    const inRefs = flat(ins);
-    const outRefs = flat(outs);
-    if (inRefs.length !== 1 || outRefs.length !== 1) {
-      throw new ModelFormatError(`model has ${inRefs.length} inputs and ${outRefs.length} outputs; neuromask explains single-input, single-output classifiers`, { source: a.source });
-    }
-    const values = new Map<string, Value>();
-    const inLayer = layers.find((l) => spec(l).name === inRefs[0]![0]);
-    const shape = inLayer && inputShape(inLayer);
-    if (!shape) throw new ModelFormatError(`input layer '${inRefs[0]![0]}' has no batch_input_shape`, { source: a.source });
-    inputTf = shape;
-    values.set(key(inRefs[0]!), ctx.input('input', shape));
-    // Layers are listed in topological order by Keras; loop anyway until nothing changes, so hand-edited files work.
-    const pending = layers.filter((l) => l.class_name !== 'InputLayer');
-    let progressed = true;
-    while (pending.length && progressed) {
-      progressed = false;
-      for (let i = 0; i < pending.length; i++) {
-        const l = pending[i]!;
-        const calls = (l.inbound_nodes ?? []).map(callInputs);
-        if (!calls.every((refs) => refs.every((r) => values.has(key(r))))) continue;
-        calls.forEach((refs, nodeIdx) => values.set(`${spec(l).name}:${nodeIdx}:0`, convert(ctx, l, refs.map((r) => values.get(key(r))!))));
-        pending.splice(i--, 1);
-        progressed = true;
-      }
-    }
-    const o = values.get(key(outRefs[0]!));
-    if (!o) throw new ModelFormatError(`output '${outRefs[0]![0]}' is not reachable from the input (unresolved layers: ${pending.map((l) => spec(l).name).join(', ')})`, { source: a.source });
-    out = o;
-  } else {
-    throw new UnsupportedOpError(model.class_name, String(model.name ?? 'model'), { detail: 'top-level model class (Sequential, Model and Functional are supported)' });
-  }
-  return { ...ctx.finish(out, 'logits', name), inputName: 'input', inputShape: inputTf, format: 'layers' };
+  const ctx = new ImportContext(decodeWeights(a), a.source);
+  const shape = modelInputShape(model, a.source);
+  const out = runModel(ctx, model, [ctx.input('input', shape)]);
+  return { ...ctx.finish(out, 'logits', name), inputName: 'input', inputShape: shape, format: 'layers' };
 }
