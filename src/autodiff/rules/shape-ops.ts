@@ -85,3 +85,33 @@ registerRule('Slice', (n, [gy], ctx) => {
   });
   return [ctx.b.add('Pad', [gy, ctx.b.ints(pads, 'pads')])];
 });
+
+/**
+ * Gather with constant indices: the data gradient is a scatter-add, done as one MatMul with a
+ * [d, K] count matrix (repeated indices add up) over gy viewed as [outer, K, inner].
+ */
+registerRule('Gather', (n, [gy], ctx) => {
+  if (!gy) return [];
+  const [x, idx] = n.inputs as [string, string];
+  if (ctx.needsGrad(idx)) throw new UnsupportedOpError('Gather', n.name, { detail: 'indices must not depend on the input' });
+  const ids = constInts(ctx, n, 1)!;
+  const xs = ctx.shape(x);
+  const a = normAxis(attrInt(n, 'axis', 0), xs.length);
+  const d = xs[a]!;
+  const counts = new Float32Array(d * ids.length);
+  ids.forEach((i, k) => (counts[(i < 0 ? i + d : i) * ids.length + k]! += 1));
+  const outer = xs.slice(0, a).reduce((p, v) => p * v, 1);
+  const inner = xs.slice(a + 1).reduce((p, v) => p * v, 1);
+  const g3 = reshapeTo(ctx, gy, [outer, ids.length, inner]);
+  return [reshapeTo(ctx, ctx.b.add('MatMul', [ctx.b.floats([d, ids.length], counts, 'gather_counts'), g3]), xs), undefined];
+});
+
+// Tile: view gy as [r0, d0, r1, d1, …] and sum over the repeat axes.
+registerRule('Tile', (n, [gy], ctx) => {
+  if (!gy) return [];
+  const xs = ctx.shape(n.inputs[0]!);
+  const reps = constInts(ctx, n, 1)!;
+  const split = reshapeTo(ctx, gy, xs.flatMap((d, i) => [reps[i]!, d]));
+  const axes = xs.map((_, i) => 2 * i);
+  return [ctx.b.add('ReduceSum', [split, ctx.b.ints(axes, 'axes')], { keepdims: 0 }), undefined];
+});
