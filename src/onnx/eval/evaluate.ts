@@ -18,7 +18,7 @@ export interface EvalContext {
 /** Ops the evaluator handles; everything else is never folded. */
 export const EVALUABLE = new Set([
   'Constant', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Cast', 'Slice',
-  'Add', 'Sub', 'Mul', 'Div', 'Reshape', 'Identity', 'ConstantOfShape', 'DequantizeLinear',
+  'Add', 'Sub', 'Mul', 'Div', 'Reshape', 'Identity', 'ConstantOfShape', 'DequantizeLinear', 'Equal', 'Where',
 ]);
 
 /** Optional input `i` as a list of integers: undefined when absent, null when present but not constant. */
@@ -96,6 +96,9 @@ export function evalNode(n: Node, ctx: EvalContext): Tensor[] | undefined {
     }
     case 'Add': case 'Sub': case 'Mul':
       return [elementwise([x, input(1)!], x.dtype, ARITH[n.opType]!)];
+    // torch's expand(-1, …) picks the kept dims with Where(Equal(shape, -1), …).
+    case 'Equal': return [elementwise([x, input(1)!], 'bool', (a, b) => (a === b ? 1 : 0))];
+    case 'Where': return [elementwise([x, input(1)!, input(2)!], input(1)!.dtype, (c, a, b) => (c ? a : b))];
     case 'Div': {
       const isInt = x.dtype !== 'float32' && x.dtype !== 'float64';
       return [elementwise([x, input(1)!], x.dtype, isInt ? (a, b) => Math.trunc(a / b) : (a, b) => a / b)];
