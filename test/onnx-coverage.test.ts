@@ -77,6 +77,23 @@ function classToken(): Graph {
   return b.build('class-token');
 }
 
+/** Swin's shifted windows and attention mask: index arithmetic on constants (Range, Mod, ScatterND…). */
+function shiftedWindow(): Graph {
+  const { b, x } = start(17);
+  const i64 = (v: number): string => b.constant({ dtype: 'int64', dims: [], data: BigInt64Array.from([BigInt(v)]) });
+  const rolled = b.add('Mod', [b.add('Sub', [b.add('Range', [i64(0), i64(6), i64(1)]), i64(2)]), i64(6)]);
+  const zeros = b.add('ConstantOfShape', [b.ints([1, 1, 6, 6])], { value: { dtype: 'float32', dims: [1], data: new Float32Array(1) } });
+  const at = b.constant({ dtype: 'int64', dims: [2, 4], data: BigInt64Array.from([0n, 0n, 0n, 1n, 0n, 0n, 4n, 5n]) });
+  const marks = b.add('Transpose', [b.add('ScatterND', [zeros, at, b.floats([2], [1, 2])])], { perm: [0, 1, 3, 2] });
+  const keep = b.add('Not', [b.add('Equal', [marks, b.scalar(0)])]);
+  const bias = b.add('Where', [keep, b.add('Pow', [marks, b.scalar(2)]), b.add('Expand', [b.floats([1], [-1]), b.ints([1, 1, 6, 6])])]);
+  // The shifted indices also enter as values, so Python-style Mod (4, 5 for −2, −1) is checked too.
+  const shifts = b.add('Reshape', [b.add('Cast', [rolled], { to: 1 }), b.ints([1, 1, 1, 6])]);
+  b.push('Softmax', [b.add('Add', [b.add('Add', [b.add('Gather', [x, rolled], { axis: 3 }), bias]), shifts])], ['logits'], { axis: -1 });
+  b.output('logits', 'float32', ['N', 3, 6, 6]);
+  return b.build('shifted-window');
+}
+
 /** Opset-9/10 forms: Upsample or Resize-10, Dropout with a ratio attribute, Clip/Pad (and at 9 Slice) attributes. */
 function legacy(opset: 9 | 10): Graph {
   const { b, x } = start(opset, BATCH);
@@ -98,6 +115,7 @@ const cases: { name: string; graph: () => Graph; foldsShapes: boolean }[] = [
   { name: 'opset 11, dynamic batch: attribute forms of Split/Squeeze/Unsqueeze/ReduceSum, Shape chain', graph: () => classifier(11), foldsShapes: true },
   { name: 'opset 13, dynamic batch: the same with axes and split as inputs', graph: () => classifier(13), foldsShapes: true },
   { name: 'opset 17, dynamic batch: ViT class token (Expand via Where(Equal)), LayerNorm, Gather', graph: classToken, foldsShapes: true },
+  { name: 'opset 17: Swin shifted window and mask (Range, Mod, ScatterND, Transpose, Not, Pow, Expand)', graph: shiftedWindow, foldsShapes: true },
   { name: 'opset 9: Upsample, Dropout(ratio), Clip/Pad/Slice attributes', graph: () => legacy(9), foldsShapes: false },
   { name: 'opset 10: Resize (X, scales) linear, Dropout(ratio), Clip/Pad attributes', graph: () => legacy(10), foldsShapes: false },
 ];
@@ -113,7 +131,8 @@ describe('exporter forms through prepareGraph', () => {
       assert.equal(got.length, want.length);
       want.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) < 1e-5, `output ${i}: ${got[i]} vs ${v}`));
       if (c.foldsShapes) {
-        const left = prepared.nodes.filter((n) => ['Shape', 'ConstantOfShape', 'Equal', 'Where'].includes(n.opType));
+        const folded = ['Shape', 'ConstantOfShape', 'Equal', 'Where', 'Range', 'Mod', 'ScatterND', 'Not', 'Pow', 'Expand'];
+        const left = prepared.nodes.filter((n) => folded.includes(n.opType));
         assert.deepEqual(left.map((n) => n.opType), [], 'the shape arithmetic is folded into constants');
         for (const n of prepared.nodes.filter((m) => m.opType === 'Reshape' || m.opType === 'Expand')) {
           assert.ok(prepared.initializers.has(n.inputs[1]!), `${n.opType} "${n.name}" has a constant shape`);

@@ -67,6 +67,22 @@ registerRule('Pad', (n, [gy], ctx) => {
   return [ctx.b.add('Slice', [gy, ctx.b.ints(starts), ctx.b.ints(ends), ctx.b.ints([...Array(r).keys()])])];
 });
 
+/**
+ * Spread gy's axis `a` (count c) out to stride `step`: element i lands at i·step, zeros between.
+ * Returns the new tensor and its length along `a`, cropped to at most `room`.
+ */
+function interleave(ctx: GradContext, g: string, dims: readonly number[], a: number, step: number, room: number): [string, number] {
+  const c = dims[a]!;
+  const r = dims.length + 1;
+  const pads = new Array<number>(2 * r).fill(0);
+  pads[r + a + 1] = step - 1;
+  const spread = ctx.b.add('Pad', [ctx.b.add('Unsqueeze', [g, ctx.b.ints([a + 1])]), ctx.b.ints(pads, 'pads')]);
+  const merged = reshapeTo(ctx, spread, dims.map((d, i) => (i === a ? c * step : d)));
+  const len = Math.min(c * step, room);
+  if (len === c * step) return [merged, len];
+  return [ctx.b.add('Slice', [merged, ctx.b.ints([0]), ctx.b.ints([len]), ctx.b.ints([a])]), len];
+}
+
 registerRule('Slice', (n, [gy], ctx) => {
   if (!gy) return [];
   const xs = ctx.shape(n.inputs[0]!);
@@ -74,16 +90,18 @@ registerRule('Slice', (n, [gy], ctx) => {
   const starts = constInts(ctx, n, 1) ?? [];
   const axes = (constInts(ctx, n, 3) ?? starts.map((_, i) => i)).map((a) => normAxis(a, r));
   const steps = constInts(ctx, n, 4) ?? starts.map(() => 1);
-  if (steps.some((s) => s !== 1)) throw new UnsupportedOpError('Slice', n.name, { detail: 'only unit steps are supported' });
-  const ys = ctx.shape(n.outputs[0]!);
+  if (steps.some((s) => s < 1)) throw new UnsupportedOpError('Slice', n.name, { detail: 'negative steps are not supported' });
+  const dims = [...ctx.shape(n.outputs[0]!)];
   const pads = new Array<number>(2 * r).fill(0);
+  let g = gy;
   axes.forEach((a, i) => {
     const s0 = starts[i]!;
     const begin = Math.min(Math.max(s0 < 0 ? s0 + xs[a]! : s0, 0), xs[a]!);
+    if (steps[i]! > 1) [g, dims[a]] = interleave(ctx, g, dims, a, steps[i]!, xs[a]! - begin);
     pads[a] = begin;
-    pads[a + r] = xs[a]! - begin - ys[a]!;
+    pads[a + r] = xs[a]! - begin - dims[a]!;
   });
-  return [ctx.b.add('Pad', [gy, ctx.b.ints(pads, 'pads')])];
+  return [ctx.b.add('Pad', [g, ctx.b.ints(pads, 'pads')])];
 });
 
 /**

@@ -5,6 +5,7 @@ import {
   concat, elementwise, fromNumbers, gather, reshapeDims, reshaped, slice, squeezeDims, unsqueezeDims,
 } from './ndarray.js';
 import { dequantizeValues } from './quant.js';
+import { evalIndexOp, INDEX_OPS } from './index-ops.js';
 
 export interface EvalContext {
   /** Constant value of a tensor, if known. */
@@ -66,6 +67,12 @@ export function evalNode(n: Node, ctx: EvalContext): Tensor[] | undefined {
     const start = clamp(attrInt(n, 'start', 0));
     const end = clamp(attrInt(n, 'end', rank));
     return [fromNumbers('int64', [Math.max(0, end - start)], s.slice(start, end))];
+  }
+  if (INDEX_OPS.has(n.opType)) {
+    const ins = n.inputs.map((i) => (i ? ctx.value(i) : undefined));
+    if (ins.some((t, i) => !t && n.inputs[i])) return undefined;
+    const t = evalIndexOp(n, ins);
+    return t ? [t] : undefined;
   }
   if (!EVALUABLE.has(n.opType)) return undefined;
   const x = n.inputs[0] ? ctx.value(n.inputs[0]) : undefined;

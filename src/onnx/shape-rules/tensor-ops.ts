@@ -133,6 +133,7 @@ export const tensorRules: Record<string, ShapeRule> = {
     return withDims(c, [...x.slice(0, a), ...c.input(1).dims, ...x.slice(a + 1)]);
   },
   Resize: resize,
+  Range: (n, c) => [{ dtype: c.input(0).dtype, dims: [...need(evalNode(n, c), n, 'start, limit and delta')[0]!.dims] }],
   // Opset 7 takes the scales as an attribute, 9 as input 1.
   Upsample: (n, c) => {
     const x = c.input(0);
