@@ -36,9 +36,9 @@ MODELS = {
     'vit_b_16': ({}, 224),
 }
 
-# (opset, dynamic batch). Static batch at opset 17 is the common case; dynamic batch at both
-# opsets covers the Shape→Gather→Unsqueeze→Concat→Reshape chains in both Unsqueeze forms.
-VARIANTS = [(17, False), (11, True), (17, True)]
+# (opset, dynamic batch): both opsets with both batch kinds. Dynamic batch covers the
+# Shape→Gather→Unsqueeze→Concat→Reshape chains in both Unsqueeze forms (axes attribute / input).
+VARIANTS = [(17, False), (11, False), (11, True), (17, True)]
 QUICK_VARIANTS = [(17, False)]
 # Large or slow models get fewer variants, to keep the full run within minutes.
 FEWER_VARIANTS = {'vgg11_bn': [(17, False)], 'alexnet': [(17, False)], 'vit_b_16': [(17, False), (11, True)],

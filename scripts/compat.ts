@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { PYTHON } from '../bench/python.js';
@@ -25,6 +25,7 @@ try {
 }
 
 const t0 = performance.now();
+const load = loadavg()[0]!;
 const args = ['scripts/compat.py', '.dev/compat', ...(values.quick ? ['--quick'] : []), ...(values.only ? ['--only', values.only] : [])];
 const { stdout } = await run(PYTHON, args, { cwd: root, maxBuffer: 1 << 22, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } });
 const rows = stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as CompatCase & { error?: string });
@@ -32,6 +33,24 @@ if (rows.length === 0) {
   console.error(`compat: no model matches --only ${values.only}`);
   process.exit(2);
 }
+
+/** What the table does not show: how the models were made, and what is known not to work. */
+const NOTES = `## Notes
+
+- Weights are random (\`weights=None\`, seed 0). Fresh BatchNorm statistics (mean 0, var 1) make the
+  signal vanish layer by layer in eval mode (the input then moves some nets' logits by 1e-11 of their
+  size, below float32 resolution), so scripts/compat.py measures each BN's statistics on two random
+  batches first; ViT's zero-initialised head gets small random weights.
+- vit_b_16 is exported with grad mode on: under \`no_grad\`, torch 1.13 takes a fused attention path
+  (aten::_native_multi_head_attention) that has no ONNX export.
+- Variants: opsets 11 and 17, each with static batch 1 and a dynamic batch axis; vgg11_bn, alexnet
+  and resnext50_32x4d (large, nothing new in them) at opset 17 static only, vit_b_16 and swin_t at
+  opset 17 static and opset 11 dynamic, to keep the run short.
+- Step times come from a shared 2-core machine and vary by tens of percent between runs.
+- Not supported (an UnsupportedOpError names the node): Resize with cubic mode, tf_crop_and_resize or
+  antialias; Slice with negative steps; Gather whose indices depend on the input; Pad modes other
+  than constant; gradients of weights (models are frozen).
+`;
 
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined ? '–' : v.toExponential(digits));
 
@@ -75,10 +94,11 @@ if (!values.only && !values.quick) {
     'pixel units; a sample agrees when |fd − g| / max(|g|, 5 % of max |g|) < 10 %; a ±h step may cross a ReLU',
     'kink, so a few disagreeing samples are expected). Step time: median of one forward+backward run at batch 1.',
     '',
-    `Machine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}. Run time ${minutes} min.`,
+    `Machine: ${machine}; load average at start ${load.toFixed(2)}. Date: ${new Date().toISOString().slice(0, 10)}. Run time ${minutes} min, exports included (they are cached in .dev/compat for reruns).`,
     '',
     ...lines,
     '',
+    NOTES,
   ].join('\n');
   await writeFile(new URL('../docs/compat.md', import.meta.url), doc);
 }

@@ -22,6 +22,7 @@ registerRule('Resize', (n, [gy], ctx) => {
   const scales = scalesT && scalesT.dims[0] !== 0 ? toNumbers(scalesT) : xs.map((d, i) => ys[i]! / d);
   if (attrString(n, 'coordinate_transformation_mode', 'half_pixel') === 'tf_crop_and_resize') fail('tf_crop_and_resize is not supported');
   if (attrInt(n, 'antialias', 0) !== 0) fail('antialias is not supported');
+  if (n.attrs.axes) fail('the axes attribute (opset 18) is not supported');
   const rank = xs.length;
   let g = gy;
   for (let i = 0; i < rank; i++) {
