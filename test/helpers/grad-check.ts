@@ -58,3 +58,21 @@ export async function gradCheck(g: Graph, opts: { seed?: number; h?: number; dir
   await session.release();
   return { maxRelError, analytic, numeric };
 }
+
+/** A table row for rule tests: a graph with one input `x`, checked by gradCheck. */
+export type Case = { name: string; graph: () => Graph; h?: number; tol?: number };
+
+/** y = op(x, constants…), x: [2, 3, 6, 6] unless the case says otherwise. */
+export function unary(build: (b: GraphBuilder, x: string) => string, xShape = [2, 3, 6, 6]): () => Graph {
+  return () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', 'float32', xShape);
+    const y = build(b, x);
+    b.output(y, 'float32', []);
+    return b.build('case');
+  };
+}
+
+/** A seeded random constant of the given shape. */
+export const w = (b: GraphBuilder, dims: number[], seed: number, scale = 0.5): string =>
+  b.floats(dims, randn(dims.reduce((p, d) => p * d, 1), seed, scale), 'w');

@@ -103,3 +103,21 @@ registerRule('Erf', (n, [gy], ctx) => {
   const e = ctx.b.add('Exp', [ctx.b.add('Neg', [ctx.b.add('Mul', [x, x])])]);
   return [ctx.b.add('Mul', [gy, mulScalar(ctx, e, 2 / Math.sqrt(Math.PI))])];
 });
+
+// Elu/Selu: for x ≤ 0, y = γ·α(eˣ − 1), so dy/dx = y + γ·α; for x > 0 it is γ (γ = 1 for Elu).
+function eluLike(gammaOf: (n: Node) => number, alphaDefault: number) {
+  return (n: Node, [gy]: readonly (string | undefined)[], ctx: GradContext): (string | undefined)[] => {
+    if (!gy) return [];
+    const gamma = gammaOf(n);
+    const alpha = attrFloat(n, 'alpha', alphaDefault);
+    const pos = ctx.b.add('Greater', [n.inputs[0]!, ctx.b.scalar(0, 'zero')]);
+    const neg = ctx.b.add('Mul', [gy, ctx.b.add('Add', [n.outputs[0]!, ctx.b.scalar(gamma * alpha)])]);
+    return [ctx.b.add('Where', [pos, mulScalar(ctx, gy, gamma), neg])];
+  };
+}
+
+registerRule('Elu', eluLike(() => 1, 1));
+registerRule('Selu', eluLike((n) => attrFloat(n, 'gamma', 1.05070102214813232421875), 1.67326319217681884765625));
+
+// Softplus y = log(1 + eˣ): dy/dx = sigmoid(x).
+registerRule('Softplus', (n, [gy], ctx) => [gy ? ctx.b.add('Mul', [gy, ctx.b.add('Sigmoid', [n.inputs[0]!])]) : undefined]);

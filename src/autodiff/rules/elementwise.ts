@@ -1,3 +1,4 @@
+import { codeOfDtype } from '../../onnx/attrs.js';
 import { toNumbers } from '../../onnx/tensor.js';
 import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { reduceToShape } from '../helpers.js';
@@ -73,4 +74,31 @@ registerRule('Where', (n, [gy], ctx) => {
     ctx.needsGrad(a) ? toOperand(ctx, ctx.b.add('Where', [c, gy, zero]), y, a) : undefined,
     ctx.needsGrad(b) ? toOperand(ctx, ctx.b.add('Where', [c, zero, gy]), y, b) : undefined,
   ];
+});
+
+registerRule('Mean', (n, [gy], ctx) => {
+  if (!gy) return [];
+  const y = n.outputs[0]!;
+  const g = ctx.b.add('Mul', [gy, ctx.b.scalar(1 / n.inputs.length)]);
+  return n.inputs.map((x) => (ctx.needsGrad(x) ? toOperand(ctx, g, y, x) : undefined));
+});
+
+// Max/Min: the gradient goes to the inputs equal to the result; ties share it equally (a
+// subgradient, as for GlobalMaxPool), so Max(x, x) still differentiates to 1.
+registerRule(['Max', 'Min'], (n, [gy], ctx) => {
+  if (!gy) return [];
+  const y = n.outputs[0]!;
+  const hits = n.inputs.map((x) => ctx.b.add('Cast', [ctx.b.add('Equal', [x, y])], { to: 1 }));
+  const share = ctx.b.add('Div', [gy, hits.length > 1 ? ctx.b.add('Sum', hits) : hits[0]!]);
+  return n.inputs.map((x, i) => (ctx.needsGrad(x) ? toOperand(ctx, ctx.b.add('Mul', [share, hits[i]!]), y, x) : undefined));
+});
+
+registerRule('Expand', (n, [gy], ctx) => [gy && ctx.needsGrad(n.inputs[0]!) ? toOperand(ctx, gy, n.outputs[0]!, n.inputs[0]!) : undefined]);
+
+// Cast between float types is the identity for gradients; a cast to an integer type has none.
+registerRule('Cast', (n, [gy], ctx) => {
+  const [from, to] = [ctx.dtype(n.inputs[0]!), ctx.dtype(n.outputs[0]!)];
+  const floats = ['float32', 'float64'];
+  if (!gy || !floats.includes(from) || !floats.includes(to)) return [];
+  return [from === to ? gy : ctx.b.add('Cast', [gy], { to: codeOfDtype(from) })];
 });

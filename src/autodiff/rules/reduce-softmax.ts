@@ -2,18 +2,37 @@ import { attrInt, attrInts } from '../../onnx/attrs.js';
 import { toNumbers } from '../../onnx/tensor.js';
 import { normAxis, mulScalar, reshapeTo } from '../helpers.js';
 import { registerRule } from '../registry.js';
+import type { GradContext } from '../types.js';
+import type { Node } from '../../onnx/types.js';
 
-registerRule(['ReduceMean', 'ReduceSum'], (n, [gy], ctx) => {
-  if (!gy) return [];
+/** The reduced axes of a Reduce* node (attribute, or constant input from opset 13/18) and the kept-dims shape. */
+function reduction(n: Node, ctx: GradContext): { xs: readonly number[]; axes: number[]; kept: number[] } {
   const xs = ctx.shape(n.inputs[0]!);
   const axesInput = n.inputs[1] ? ctx.constant(n.inputs[1]) : undefined;
   const listed = axesInput ? toNumbers(axesInput) : attrInts(n, 'axes');
   const axes = listed && listed.length > 0 ? listed.map((a) => normAxis(a, xs.length)) : [...xs.keys()];
-  const kept = xs.map((d, i) => (axes.includes(i) ? 1 : d));
+  return { xs, axes, kept: xs.map((d, i) => (axes.includes(i) ? 1 : d)) };
+}
+
+registerRule(['ReduceMean', 'ReduceSum'], (n, [gy], ctx) => {
+  if (!gy) return [];
+  const { xs, axes, kept } = reduction(n, ctx);
   const count = axes.reduce((p, a) => p * xs[a]!, 1);
   const g = n.opType === 'ReduceMean' ? mulScalar(ctx, gy, 1 / count) : gy;
   const shaped = attrInt(n, 'keepdims', 1) === 1 ? g : reshapeTo(ctx, g, kept);
   return [ctx.b.add('Expand', [shaped, ctx.b.ints([...xs], 'shape')])];
+});
+
+// The gradient goes to the elements equal to the extreme; ties share it equally.
+registerRule(['ReduceMax', 'ReduceMin'], (n, [gy], ctx) => {
+  if (!gy) return [];
+  const { axes, kept } = reduction(n, ctx);
+  const keep = attrInt(n, 'keepdims', 1) === 1;
+  const y = keep ? n.outputs[0]! : reshapeTo(ctx, n.outputs[0]!, kept);
+  const g = keep ? gy : reshapeTo(ctx, gy, kept);
+  const hit = ctx.b.add('Cast', [ctx.b.add('Equal', [n.inputs[0]!, y])], { to: 1 });
+  const ties = ctx.b.add('ReduceSum', [hit, ctx.b.ints(axes, 'axes')], { keepdims: 1 });
+  return [ctx.b.add('Mul', [hit, ctx.b.add('Div', [g, ties])])];
 });
 
 registerRule('Softmax', (n, [gy], ctx) => {

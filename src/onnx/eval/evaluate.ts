@@ -5,6 +5,7 @@ import {
   concat, elementwise, fromNumbers, gather, reshapeDims, reshaped, slice, squeezeDims, unsqueezeDims,
 } from './ndarray.js';
 import { dequantizeValues } from './quant.js';
+import { evalIndexOp, INDEX_OPS } from './index-ops.js';
 
 export interface EvalContext {
   /** Constant value of a tensor, if known. */
@@ -18,7 +19,7 @@ export interface EvalContext {
 /** Ops the evaluator handles; everything else is never folded. */
 export const EVALUABLE = new Set([
   'Constant', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Concat', 'Cast', 'Slice',
-  'Add', 'Sub', 'Mul', 'Div', 'Reshape', 'Identity', 'ConstantOfShape', 'DequantizeLinear',
+  'Add', 'Sub', 'Mul', 'Div', 'Reshape', 'Identity', 'ConstantOfShape', 'DequantizeLinear', 'Equal', 'Where',
 ]);
 
 /** Optional input `i` as a list of integers: undefined when absent, null when present but not constant. */
@@ -67,6 +68,12 @@ export function evalNode(n: Node, ctx: EvalContext): Tensor[] | undefined {
     const end = clamp(attrInt(n, 'end', rank));
     return [fromNumbers('int64', [Math.max(0, end - start)], s.slice(start, end))];
   }
+  if (INDEX_OPS.has(n.opType)) {
+    const ins = n.inputs.map((i) => (i ? ctx.value(i) : undefined));
+    if (ins.some((t, i) => !t && n.inputs[i])) return undefined;
+    const t = evalIndexOp(n, ins);
+    return t ? [t] : undefined;
+  }
   if (!EVALUABLE.has(n.opType)) return undefined;
   const x = n.inputs[0] ? ctx.value(n.inputs[0]) : undefined;
   if (!x) return undefined;
@@ -96,6 +103,9 @@ export function evalNode(n: Node, ctx: EvalContext): Tensor[] | undefined {
     }
     case 'Add': case 'Sub': case 'Mul':
       return [elementwise([x, input(1)!], x.dtype, ARITH[n.opType]!)];
+    // torch's expand(-1, …) picks the kept dims with Where(Equal(shape, -1), …).
+    case 'Equal': return [elementwise([x, input(1)!], 'bool', (a, b) => (a === b ? 1 : 0))];
+    case 'Where': return [elementwise([x, input(1)!, input(2)!], input(1)!.dtype, (c, a, b) => (c ? a : b))];
     case 'Div': {
       const isInt = x.dtype !== 'float32' && x.dtype !== 'float64';
       return [elementwise([x, input(1)!], x.dtype, isInt ? (a, b) => Math.trunc(a / b) : (a, b) => a / b)];

@@ -47,7 +47,7 @@ export function broadcastShapes(shapes: readonly (readonly number[])[]): number[
 }
 
 /** For each output position, the flat index into an input of `dims` broadcast to `outDims`. */
-function broadcastIndexer(dims: readonly number[], outDims: readonly number[]): (flat: number) => number {
+export function broadcastIndexer(dims: readonly number[], outDims: readonly number[]): (flat: number) => number {
   const rank = outDims.length;
   const inStrides = stridesOf(dims);
   const outStrides = stridesOf(outDims);

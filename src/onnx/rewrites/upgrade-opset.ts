@@ -1,4 +1,4 @@
-import { attrFloat, attrInt, attrInts, opsetOf } from '../attrs.js';
+import { attrFloat, attrInt, attrInts, attrString, opsetOf } from '../attrs.js';
 import { GraphBuilder } from '../builder.js';
 import { floatTensor } from '../tensor.js';
 import type { Attr, Graph, Node } from '../types.js';
@@ -60,6 +60,13 @@ function upgradeNode(b: GraphBuilder, n: Node, from: number): void {
         attrs: {},
       });
       return;
+    case 'Upsample': case 'Resize': return void b.nodes.push(n.opType === 'Resize' && from >= 11 ? n : asResize11(b, n));
+    case 'Dropout':
+      // Before 12 `ratio` is an attribute, which later opsets reject; at inference Dropout is the identity.
+      if (from >= 12) return void b.nodes.push(n);
+      b.push('Identity', [n.inputs[0]!], [n.outputs[0]!]);
+      return;
+    case 'BatchNormalization': return void b.nodes.push({ ...n, attrs: without(n.attrs, 'spatial', 'is_test', 'consumed_inputs', 'momentum') });
     case 'Softmax': case 'LogSoftmax': case 'Hardmax': {
       // Before 13 these coerce the input to 2-D at `axis`; reproduce that exactly.
       const x = n.inputs[0]!;
@@ -70,4 +77,24 @@ function upgradeNode(b: GraphBuilder, n: Node, from: number): void {
     }
     default: b.nodes.push(n);
   }
+}
+
+/**
+ * Upsample (≤ 9) and Resize-10 sample with `x / scale` and round down, which opset 11's Resize
+ * spells as asymmetric coordinates with nearest_mode floor (as ONNX's own version converter does).
+ */
+function asResize11(b: GraphBuilder, n: Node): Node {
+  const attrScales = n.attrs.scales;
+  const scales = attrScales?.type === 'floats' ? b.constant(floatTensor([attrScales.value.length], attrScales.value), `${n.name}_scales`) : n.inputs[1]!;
+  const mode = attrString(n, 'mode', 'nearest') === 'nearest' ? 'nearest' : 'linear';
+  return {
+    ...n,
+    opType: 'Resize',
+    inputs: [n.inputs[0]!, '', scales],
+    attrs: {
+      mode: { type: 'string', value: mode },
+      coordinate_transformation_mode: { type: 'string', value: 'asymmetric' },
+      nearest_mode: { type: 'string', value: 'floor' },
+    },
+  };
 }

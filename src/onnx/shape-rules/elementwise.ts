@@ -7,7 +7,7 @@ const same: ShapeRule = (_n, c) => [{ ...c.input(0), dims: [...c.input(0).dims] 
 const UNARY = [
   'Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Exp', 'Log', 'Neg',
   'Abs', 'Sqrt', 'Erf', 'Sign', 'Identity', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Elu', 'Selu',
-  'Softplus', 'Gelu', 'Mish', 'Softmax', 'LogSoftmax', 'ScatterElements', 'BatchNormalization',
+  'Softplus', 'Gelu', 'Mish', 'Softmax', 'LogSoftmax', 'ScatterElements', 'ScatterND', 'BatchNormalization',
   'InstanceNormalization', 'LRN', 'PRelu', 'Cos', 'Sin', 'Tan', 'Acos', 'Asin', 'Atan', 'Cosh', 'Sinh',
   'Asinh', 'Acosh', 'Atanh', 'Softsign', 'Celu', 'ThresholdedRelu', 'Shrink', 'HardMax', 'Hardmax',
 ];

@@ -133,6 +133,20 @@ export const tensorRules: Record<string, ShapeRule> = {
     return withDims(c, [...x.slice(0, a), ...c.input(1).dims, ...x.slice(a + 1)]);
   },
   Resize: resize,
+  Range: (n, c) => [{ dtype: c.input(0).dtype, dims: [...need(evalNode(n, c), n, 'start, limit and delta')[0]!.dims] }],
+  // Opset 7 takes the scales as an attribute, 9 as input 1.
+  Upsample: (n, c) => {
+    const x = c.input(0);
+    const a = n.attrs.scales;
+    const scales = a?.type === 'floats' ? a.value : need(constInts(n, 1, c), n, 'scales');
+    return withDims(c, x.dims.map((d, i) => Math.floor(d * scales[i]!)));
+  },
+  LayerNormalization: (n, c) => {
+    const x = c.input(0);
+    const axis = normAxis(attrInt(n, 'axis', -1), x.dims.length);
+    const stats = { dtype: 'float32' as const, dims: x.dims.map((d, i) => (i < axis ? d : 1)) };
+    return [{ dtype: x.dtype, dims: [...x.dims] }, stats, stats];
+  },
   Expand: (n, c) => withDims(c, broadcastShapes([c.input(0).dims, need(constInts(n, 1, c), n, 'shape')])),
   Tile: (n, c) => {
     const reps = need(constInts(n, 1, c), n, 'repeats');
