@@ -16,6 +16,7 @@ const cases: Case[] = [
   { name: 'Relu', graph: unary((b, x) => b.add('Relu', [x])) },
   { name: 'Clip (ReLU6-like)', graph: unary((b, x) => b.add('Clip', [b.add('Mul', [x, b.scalar(4)]), b.scalar(0), b.scalar(6)])) },
   { name: 'Clip min only', graph: unary((b, x) => b.add('Clip', [x, b.scalar(-0.3)])) },
+  { name: 'Clip with a float32-extreme lower bound', graph: unary((b, x) => b.add('Clip', [b.add('Mul', [x, b.scalar(4)]), b.scalar(-3.4e38), b.scalar(2)])) },
   { name: 'LeakyRelu', graph: unary((b, x) => b.add('LeakyRelu', [x], { alpha: float(0.1) })) },
   { name: 'Sigmoid', graph: unary((b, x) => b.add('Sigmoid', [x])) },
   { name: 'Tanh', graph: unary((b, x) => b.add('Tanh', [x])) },

@@ -31,10 +31,13 @@ registerRule('Clip', (n, [gy], ctx) => {
   const lo = clipBound(n, ctx, 1, 'min');
   const hi = clipBound(n, ctx, 2, 'max');
   let cond: string | undefined;
-  if (lo !== undefined && hi !== undefined) {
-    // lo < y < hi as one comparison: |y - centre| < half-width.
+  if (lo !== undefined && hi !== undefined && Math.abs(lo) < 1e6 && Math.abs(hi) < 1e6) {
+    // lo < y < hi as one comparison: |y - centre| < half-width (exact in float32 for moderate bounds;
+    // with a bound like -3.4e38 the centre swallows y, so such clips take the two-comparison path).
     const centred = ctx.b.add('Abs', [ctx.b.add('Sub', [y, ctx.b.scalar((lo + hi) / 2)])]);
     cond = ctx.b.add('Less', [centred, ctx.b.scalar((hi - lo) / 2)]);
+  } else if (lo !== undefined && hi !== undefined) {
+    cond = ctx.b.add('And', [ctx.b.add('Greater', [y, ctx.b.scalar(lo)]), ctx.b.add('Less', [y, ctx.b.scalar(hi)])]);
   } else if (lo !== undefined) {
     cond = ctx.b.add('Greater', [y, ctx.b.scalar(lo)]);
   } else if (hi !== undefined) {
