@@ -36,6 +36,17 @@ describe('neuromask CLI with TF.js models', () => {
     assert.deepEqual([result.height, result.width], [64, 64]);
   });
 
+  for (const [model, photo] of [['nsfwjs-mobilenet-v2', 'dog.jpg'], ['nsfwjs-mobilenet-v2-mid', 'coffee.png']] as const) {
+    it(`explains ${photo} with ${model} from the installed nsfwjs package`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'nm-nsfw-'));
+      const r = cli(['explain', join(SHARED_IMAGES, photo), '-m', model, '-n', '2', '--threads', '2', '-o', 'out'], dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /Neutral \(class 2\)/);
+      const result = JSON.parse(readFileSync(join(dir, 'out', photo.replace(/\.\w+$/, ''), 'result.json'), 'utf8'));
+      assert.deepEqual([result.model, result.height, result.width], [model, 224, 224]);
+    });
+  }
+
   it('lists the packaged models with their source, format, classes and input', () => {
     const r = cli(['models', '--json'], tmpdir());
     assert.equal(r.code, 0, r.stderr);
