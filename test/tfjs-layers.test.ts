@@ -57,6 +57,23 @@ const setConfig = (className: string, values: Record<string, unknown>) => (t: To
   Object.assign(l.config, values);
 };
 
+/**
+ * Rewrite a saved Keras 2 functional topology the way Keras 3 writes it: each call's inputs as
+ * `{args: [{class_name: '__keras_tensor__', config: {keras_history: [layer, node, tensor]}}]}`,
+ * a merge layer's inputs as one list argument, and `batch_shape` instead of `batch_input_shape`.
+ */
+function toKeras3(t: Topology): void {
+  const layers = (t['config'] as { layers: { class_name: string; config: Record<string, unknown>; inbound_nodes: unknown[][][] }[] }).layers;
+  for (const l of layers) {
+    if ('batch_input_shape' in l.config) {
+      l.config['batch_shape'] = l.config['batch_input_shape'];
+      delete l.config['batch_input_shape'];
+    }
+    const tensor = (r: unknown[]) => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [r[0], r[1], r[2]] } });
+    (l as { inbound_nodes: unknown[] }).inbound_nodes = l.inbound_nodes.map((call) => ({ args: call.length === 1 ? [tensor(call[0]!)] : [call.map(tensor)], kwargs: {} }));
+  }
+}
+
 /** Keras ReLU as its documentation defines it, in TF.js ops: x ≥ t ? min(x, max) : slope·(x − t). */
 const kerasRelu = (o: { max?: number; slope?: number; threshold?: number }) => (x: tf.Tensor): tf.Tensor => {
   const t = o.threshold ?? 0;
@@ -137,6 +154,11 @@ const ROWS: Row[] = [
   { name: 'Reshape 12×12×4 → 144×4 (rank 3), then Dense', layers: () => [conv(4), L.reshape({ targetShape: [144, 4] }), L.dense({ units: 2 })] },
   { name: 'Dropout (identity at inference)', layers: () => [conv(), L.dropout({ rate: 0.5 })] },
   { name: 'Add (functional)', functional: (x) => on(L.add(), [on(conv(), x), on(conv(), x)]) },
+  {
+    name: 'functional model written in Keras 3\'s format (call args as keras tensors, batch_shape)',
+    functional: (x) => on(L.add(), [on(conv(), x), on(conv(3, { kernelSize: 1, filters: 4 }), on(conv(2), x))]),
+    patch: toKeras3,
+  },
   { name: 'Multiply', functional: (x) => on(L.multiply(), [on(conv(), x), on(conv(), x)]) },
   { name: 'Average', functional: (x) => on(L.average(), [on(conv(), x), on(conv(), x), on(conv(), x)]) },
   { name: 'Maximum', functional: (x) => on(L.maximum(), [on(conv(), x), on(conv(), x)]), compat: ['Max'] },
