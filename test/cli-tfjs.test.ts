@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -74,6 +75,12 @@ describe('neuromask CLI with TF.js models', () => {
     assert.match(r.stdout, /format\s+tfjs-layers \(its final softmax is removed/);
     assert.match(r.stdout, /output\s+logits float32 \[N, 5\]/);
     assert.match(r.stdout, /gradient\s+ok/);
+    // The layer counts are the file's own, counted here from the raw topology.
+    const raw = createRequire(import.meta.url)(join(packageDir('nsfwjs')!, 'dist/models/mobilenet_v2/model.min.js')) as { modelTopology: { model_config: { config: { layers: { class_name: string }[] } } } };
+    const layers = raw.modelTopology.model_config.config.layers;
+    for (const cls of ['Conv2D', 'DepthwiseConv2D', 'BatchNormalization', 'Dense']) {
+      assert.match(r.stdout, new RegExp(`tfjs layers .*${cls} ${layers.filter((l) => l.class_name === cls).length}\\b`));
+    }
   });
 
   it('a user\'s TF.js folder: without a card it says what to write; with one it explains; a lost shard is named', async () => {

@@ -27,6 +27,8 @@ export interface Classifier {
   format: ModelFormat;
   /** A TF.js model's trailing softmax was removed so the output is logits. */
   strippedSoftmax: boolean;
+  /** A TF.js model's layer classes or TF ops as stored, with counts. */
+  sourceOps?: Record<string, number>;
   /** As loaded (batch dimension symbolic; int8 models still quantized until prepareGraph). */
   graph: Graph;
   inputName: string;
@@ -52,6 +54,7 @@ interface Loaded {
   graph: Graph;
   format: ModelFormat;
   strippedSoftmax: boolean;
+  sourceOps?: Record<string, number>;
 }
 
 interface Located {
@@ -68,7 +71,7 @@ const readOnnx = (path: string) => async (): Promise<Loaded> => ({ graph: readMo
 
 const fromTfjs = (name: string, artifacts: () => Promise<TfjsArtifacts>) => async (): Promise<Loaded> => {
   const imp: TfjsImport = importTfjs(await artifacts(), name);
-  return { graph: imp.graph, format: imp.format === 'graph' ? 'tfjs-graph' : 'tfjs-layers', strippedSoftmax: imp.strippedSoftmax };
+  return { graph: imp.graph, format: imp.format === 'graph' ? 'tfjs-graph' : 'tfjs-layers', strippedSoftmax: imp.strippedSoftmax, sourceOps: imp.sourceOps };
 };
 
 /** A TF.js model is a model.json, or a folder holding one; its card can only be neuromask.json beside it. */
@@ -179,6 +182,7 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
     source: loc.modelPath,
     format,
     strippedSoftmax,
+    ...(loaded.sourceOps ? { sourceOps: loaded.sourceOps } : {}),
     graph,
     inputName: input.name,
     outputName: output.name,

@@ -10,6 +10,8 @@ export interface ModelReport {
   source: string;
   format: Classifier['format'];
   strippedSoftmax: boolean;
+  /** A TF.js model's layer classes or TF ops as stored (before translation to ONNX). */
+  sourceOps: Record<string, number> | undefined;
   inputs: { name: string; dtype: string; shape: (number | string)[] }[];
   outputs: { name: string; dtype: string; shape: (number | string)[] }[];
   opsets: Record<string, number>;
@@ -57,6 +59,7 @@ export function inspectClassifier(c: Classifier): ModelReport {
     source: c.source,
     format: c.format,
     strippedSoftmax: c.strippedSoftmax,
+    sourceOps: c.sourceOps,
     inputs: c.graph.inputs.map(vi),
     outputs: c.graph.outputs.map(vi),
     opsets: { ...c.graph.opsets },

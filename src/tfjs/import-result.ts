@@ -10,4 +10,6 @@ export interface TfjsImport {
   inputShape: readonly (number | null)[];
   /** The model ended in softmax, which was removed so the output is logits. */
   strippedSoftmax: boolean;
+  /** Layer classes (Layers models, nested ones included) or TF ops (Graph models) as stored, with counts. */
+  sourceOps: Record<string, number>;
 }

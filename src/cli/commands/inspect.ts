@@ -28,6 +28,7 @@ export function registerInspect(program: Command): void {
         ...r.outputs.map((v) => `output      ${v.name} ${v.dtype} ${shape(v.shape)}`),
         `classes     ${r.numClasses}${r.labels ? ` (labels: ${r.labels.slice(0, 3).join(' | ')} …)` : ' (no labels)'}`,
         `preprocess  ${describeSpec(r.spec)}, mean [${r.spec.mean.join(', ')}], std [${r.spec.std.join(', ')}]`,
+        ...(r.sourceOps ? [`${r.format === 'tfjs-layers' ? 'tfjs layers' : 'tfjs ops   '} ${fmtOps(r.sourceOps)}`] : []),
         `ops         ${fmtOps(r.ops)}`,
         `prepared    ${fmtOps(r.preparedOps)}`,
         r.gradientError || r.unsupported.length

@@ -96,5 +96,7 @@ export function importGraphModel(a: TfjsArtifacts, name = 'tfjs-graph'): TfjsImp
   const out = values.get(outNames[0]!);
   if (!out || out.kind !== 'value') throw new ModelFormatError(`output '${outNames[0]}' is not computed from the input`, { source: a.source });
   const v: Value = out.value;
-  return { ...ctx.finish(v, 'logits', name), inputName: 'input', inputShape: shape, format: 'graph' };
+  const sourceOps: Record<string, number> = {};
+  for (const n of nodes) sourceOps[n.op] = (sourceOps[n.op] ?? 0) + 1;
+  return { ...ctx.finish(v, 'logits', name), inputName: 'input', inputShape: shape, format: 'graph', sourceOps };
 }

@@ -53,6 +53,14 @@ function spec(l: RawLayer): LayerSpec {
 /** Keras model classes; a model can also appear as a layer of another (transfer learning: Sequential([base, head])). */
 const MODELS = new Set(['Sequential', 'Model', 'Functional']);
 
+function countLayers(layers: readonly RawLayer[], counts: Record<string, number> = {}): Record<string, number> {
+  for (const l of layers) {
+    counts[l.class_name] = (counts[l.class_name] ?? 0) + 1;
+    if (MODELS.has(l.class_name)) countLayers(layerList(l.config), counts);
+  }
+  return counts;
+}
+
 /** Every layer without a converter, nested models included, so one error can name them all. */
 function missingLayers(layers: readonly RawLayer[]): RawLayer[] {
   return layers.flatMap((l) => (MODELS.has(l.class_name) ? missingLayers(layerList(l.config)) : l.class_name === 'InputLayer' || LAYER_CONVERTERS[l.class_name] ? [] : [l]));
@@ -130,5 +138,5 @@ export function importLayersModel(a: TfjsArtifacts, name = 'tfjs-layers'): TfjsI
   const ctx = new ImportContext(decodeWeights(a), a.source);
   const shape = modelInputShape(model, a.source);
   const out = runModel(ctx, model, [ctx.input('input', shape)]);
-  return { ...ctx.finish(out, 'logits', name), inputName: 'input', inputShape: shape, format: 'layers' };
+  return { ...ctx.finish(out, 'logits', name), inputName: 'input', inputShape: shape, format: 'layers', sourceOps: countLayers(layerList(model.config)) };
 }
