@@ -122,5 +122,13 @@ describe('neuromask CLI with TF.js models', () => {
     assert.match(r.stderr, /unsupported op LSTM \(node "lstm_1"\)/);
     assert.match(r.stderr, /Bidirectional 'bi'/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    // inspect still reports what the model holds, and what blocks it.
+    const i = cli(['inspect', join(dir, 'm'), '--json'], dir);
+    assert.equal(i.code, 4, i.stderr);
+    const report = JSON.parse(i.stdout);
+    assert.equal(report.format, 'tfjs-layers');
+    assert.deepEqual(report.input, [null, 8, 8, 3]);
+    assert.deepEqual(report.sourceOps, { Conv2D: 1, LSTM: 1, Bidirectional: 1, Dense: 1 });
+    assert.deepEqual(report.blockedBy, ["LSTM 'lstm_1'", "Bidirectional 'bi'"]);
   });
 });

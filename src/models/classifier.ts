@@ -7,8 +7,8 @@ import { readModel } from '../onnx/read.js';
 import type { Graph, ValueInfo } from '../onnx/types.js';
 import { importTfjs } from '../tfjs/import.js';
 import type { TfjsImport } from '../tfjs/import-result.js';
-import { readTfjsModel } from '../tfjs/read.js';
-import type { TfjsArtifacts } from '../tfjs/types.js';
+import { parseModelJson, readTfjsModel } from '../tfjs/read.js';
+import type { TfjsArtifacts, TfjsModelJson } from '../tfjs/types.js';
 import { findBuiltin, listBuiltins } from './builtin.js';
 import { resolveNamedModel, type ResolveOptions } from './cache.js';
 import { CARD_EXAMPLE, cardCandidates, cardLabels, describeIssues, findCard, readCard } from './card.js';
@@ -79,6 +79,17 @@ async function tfjsModelJson(ref: string): Promise<string | undefined> {
   const st = await stat(ref).catch(() => undefined);
   if (st?.isDirectory()) return (await stat(join(ref, 'model.json')).then((s) => s.isFile(), () => false)) ? join(ref, 'model.json') : undefined;
   return st?.isFile() && /\.json$/i.test(ref) ? ref : undefined;
+}
+
+/**
+ * The model.json behind `ref` when it names a TF.js model (a package model, a model.json or its
+ * folder), read but not converted; undefined for anything else.
+ */
+export async function readTfjsJson(ref: string): Promise<{ json: TfjsModelJson; source: string } | undefined> {
+  const pkg = findPackageModel(ref);
+  if (pkg) return readPackageModel(pkg);
+  const path = await tfjsModelJson(ref);
+  return path ? { json: parseModelJson(JSON.parse(await readFile(path, 'utf8')), path), source: path } : undefined;
 }
 
 async function locate(ref: string, load: Partial<ResolveOptions>): Promise<Located> {

@@ -63,7 +63,7 @@ export function parseStability(v: string): number {
 
 export function addRunOptions(cmd: Command, defaultOut: string): Command {
   return cmd
-    .option('-m, --model <model>', `built-in or named model, or an .onnx path (default: ${DEFAULT_MODEL})`)
+    .option('-m, --model <model>', `built-in, package or named model, an .onnx path, or a TF.js model.json or its folder (default: ${DEFAULT_MODEL})`)
     .option('--methods <list>', `comma-separated methods (default: all: ${methodNames().join(',')})`)
     .option('--options <json>', 'per-method options as JSON, e.g. \'{"neuromask":{"preset":"reference"}}\'')
     .option('-o, --out <dir>', 'output folder', defaultOut)

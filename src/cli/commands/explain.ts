@@ -120,7 +120,7 @@ export function registerExplain(program: Command): void {
     .command('explain')
     .description('learn a NeuroMask explanation for each image and write mask/overlay/masked PNGs, mask.npy and result.json')
     .argument('<images...>', 'image files or folders')
-    .option('-m, --model <model>', `built-in or named model, or an .onnx path (default: ${DEFAULT_MODEL})`)
+    .option('-m, --model <model>', `built-in, package or named model, an .onnx path, or a TF.js model.json or its folder (default: ${DEFAULT_MODEL})`)
     .option('-t, --target <class>', 'class index or label to explain (default: the predicted class)')
     .option('--method <name>', `explanation method (default neuromask): ${methodNames().join(', ')}`)
     .option('--options <json>', 'options of a --method other than neuromask, as JSON, e.g. \'{"steps": 64}\'')

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { loadClassifier } from '../../models/classifier.js';
+import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
+import { loadClassifier, readTfjsJson, type Classifier } from '../../models/classifier.js';
+import { surveyTfjs } from '../../tfjs/survey.js';
 import { inspectClassifier } from '../../models/inspect.js';
 import { describeSpec } from '../../models/list.js';
 
@@ -10,10 +12,28 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description("show a model's inputs, outputs, ops, preprocessing and whether it can be explained")
-    .argument('<model>', 'built-in or named model, or an .onnx path')
+    .argument('<model>', 'built-in, package or named model, an .onnx path, or a TF.js model.json or its folder')
     .option('--json', 'print the report as JSON')
     .action(async (ref: string, o: { json?: boolean }) => {
-      const c = await loadClassifier(ref, {}, { allowDownload: true });
+      let c: Classifier;
+      try {
+        c = await loadClassifier(ref, {}, { allowDownload: true });
+      } catch (e) {
+        // A TF.js model with layers or ops we cannot translate: still say what it holds and what blocks it.
+        const tfjs = e instanceof UnsupportedOpError ? await readTfjsJson(ref) : undefined;
+        if (!tfjs) throw e;
+        const s = surveyTfjs(tfjs.json, tfjs.source);
+        const report = { name: ref, source: tfjs.source, format: `tfjs-${s.format}`, input: s.inputShape, sourceOps: s.sourceOps, blockedBy: s.missing };
+        process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${[
+          `model       ${ref} (${tfjs.source})`,
+          `format      tfjs-${s.format}`,
+          ...(s.inputShape ? [`input       [${s.inputShape.map((d) => d ?? 'N').join(', ')}] (TF order)`] : []),
+          `${s.format === 'layers' ? 'tfjs layers' : 'tfjs ops   '} ${fmtOps(s.sourceOps)}`,
+          `gradient    NOT available: no converter for ${s.missing.join(', ')}`,
+        ].join('\n')}\n`);
+        process.exitCode = 4;
+        return;
+      }
       const r = inspectClassifier(c);
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ ...r, labels: r.labels?.length }, null, 2)}\n`);

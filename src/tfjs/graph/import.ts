@@ -2,7 +2,8 @@ import { ModelFormatError } from '../../errors/model-format-error.js';
 import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { ImportContext, type Value } from '../context.js';
 import type { TfjsImport } from '../import-result.js';
-import type { TfjsArtifacts } from '../types.js';
+import type { TfjsSurvey } from '../survey.js';
+import type { TfjsArtifacts, TfjsModelJson } from '../types.js';
 import { decodeWeights } from '../weights.js';
 import { attrShape, type TfNode } from './attrs.js';
 import { OP_CONVERTERS, type Operand } from './converters.js';
@@ -43,6 +44,16 @@ function ordered(nodes: readonly TfNode[], source: string): TfNode[] {
   };
   nodes.forEach(visit);
   return out;
+}
+
+/** What a Graph model holds and which of its ops have no converter, without converting it. */
+export function surveyGraphModel(json: TfjsModelJson): TfjsSurvey {
+  const nodes = (json.modelTopology['node'] ?? []) as TfNode[];
+  const sourceOps: Record<string, number> = {};
+  for (const n of nodes) sourceOps[n.op] = (sourceOps[n.op] ?? 0) + 1;
+  const missing = nodes.filter((n) => !STRUCTURAL.has(n.op) && !OP_CONVERTERS[n.op]).map((n) => `${n.op} '${n.name}'`);
+  const ph = nodes.find((n) => n.op === 'Placeholder');
+  return { format: 'graph', inputShape: ph ? attrShape(ph) : undefined, sourceOps, missing };
 }
 
 /** A TF.js Graph model (converted TF GraphDef) → an ONNX graph with an NHWC input and a logits output. */

@@ -2,7 +2,8 @@ import { ModelFormatError } from '../../errors/model-format-error.js';
 import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { ImportContext, type Value } from '../context.js';
 import type { TfjsImport } from '../import-result.js';
-import type { TfjsArtifacts } from '../types.js';
+import type { TfjsSurvey } from '../survey.js';
+import type { TfjsArtifacts, TfjsModelJson } from '../types.js';
 import { decodeWeights } from '../weights.js';
 import { LAYER_CONVERTERS, type LayerSpec } from './converters.js';
 
@@ -120,6 +121,20 @@ function runModel(ctx: ImportContext, model: RawLayer, inputs: Value[]): Value {
   const out = values.get(key(outRef));
   if (!out) throw new ModelFormatError(`output '${outRef[0]}' is not reachable from the input (unresolved layers: ${pending.map((l) => spec(l).name).join(', ')})`, { source: ctx.source });
   return out;
+}
+
+/** What a Layers model holds and which of its layers have no converter, without converting it. */
+export function surveyLayersModel(json: TfjsModelJson, source: string): TfjsSurvey {
+  const topo = json.modelTopology as { model_config?: RawLayer } & Partial<RawLayer>;
+  const model = (topo.model_config ?? topo) as RawLayer;
+  const layers = layerList(model.config);
+  let inputTf: (number | null)[] | undefined;
+  try {
+    inputTf = modelInputShape(model, source);
+  } catch {
+    inputTf = undefined;
+  }
+  return { format: 'layers', inputShape: inputTf, sourceOps: countLayers(layers), missing: missingLayers(layers).map((l) => `${l.class_name} '${spec(l).name}'`) };
 }
 
 /** A TF.js Layers model (Keras topology) → an ONNX graph with an NHWC input and a logits output. */
