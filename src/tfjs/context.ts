@@ -78,8 +78,11 @@ export class ImportContext {
 
   weight(name: string, where: string): Tensor {
     // Layers of a nested model may be saved under the outer model's scope: 'outer/conv/kernel'.
-    const scoped = [...this.weights.keys()].filter((k) => k.endsWith(`/${name}`));
-    const t = this.weights.get(name) ?? (scoped.length === 1 ? this.weights.get(scoped[0]!) : undefined);
+    let t = this.weights.get(name);
+    if (!t) {
+      const scoped = [...this.weights.keys()].filter((k) => k.endsWith(`/${name}`));
+      if (scoped.length === 1) t = this.weights.get(scoped[0]!);
+    }
     if (!t) throw new ModelFormatError(`${where} needs weight '${name}', which the weights manifest does not have`, { source: this.source });
     return t;
   }

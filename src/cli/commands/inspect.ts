@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { loadClassifier, readTfjsJson, type Classifier } from '../../models/classifier.js';
+import { describeMissing } from '../../tfjs/blocked.js';
 import { surveyTfjs } from '../../tfjs/survey.js';
 import { inspectClassifier } from '../../models/inspect.js';
 import { describeSpec } from '../../models/list.js';
@@ -23,13 +24,13 @@ export function registerInspect(program: Command): void {
         const tfjs = e instanceof UnsupportedOpError ? await readTfjsJson(ref) : undefined;
         if (!tfjs) throw e;
         const s = surveyTfjs(tfjs.json, tfjs.source);
-        const report = { name: ref, source: tfjs.source, format: `tfjs-${s.format}`, input: s.inputShape, sourceOps: s.sourceOps, blockedBy: s.missing };
+        const report = { name: ref, source: tfjs.source, format: `tfjs-${s.format}`, input: s.inputShape, sourceOps: s.sourceOps, blockedBy: describeMissing(s.missing) };
         process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${[
           `model       ${ref} (${tfjs.source})`,
           `format      tfjs-${s.format}`,
           ...(s.inputShape ? [`input       [${s.inputShape.map((d) => d ?? 'N').join(', ')}] (TF order)`] : []),
           `${s.format === 'layers' ? 'tfjs layers' : 'tfjs ops   '} ${fmtOps(s.sourceOps)}`,
-          `gradient    NOT available: no converter for ${s.missing.join(', ')}`,
+          `gradient    NOT available: no converter for ${report.blockedBy.join(', ')}`,
         ].join('\n')}\n`);
         process.exitCode = 4;
         return;

@@ -1,8 +1,7 @@
 import { ModelFormatError } from '../../errors/model-format-error.js';
-import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { ImportContext, type Value } from '../context.js';
 import type { TfjsImport } from '../import-result.js';
-import type { TfjsSurvey } from '../survey.js';
+import { blockedError, type TfjsSurvey } from '../blocked.js';
 import type { TfjsArtifacts, TfjsModelJson } from '../types.js';
 import { decodeWeights } from '../weights.js';
 import { attrShape, type TfNode } from './attrs.js';
@@ -51,7 +50,7 @@ export function surveyGraphModel(json: TfjsModelJson): TfjsSurvey {
   const nodes = (json.modelTopology['node'] ?? []) as TfNode[];
   const sourceOps: Record<string, number> = {};
   for (const n of nodes) sourceOps[n.op] = (sourceOps[n.op] ?? 0) + 1;
-  const missing = nodes.filter((n) => !STRUCTURAL.has(n.op) && !OP_CONVERTERS[n.op]).map((n) => `${n.op} '${n.name}'`);
+  const missing = nodes.filter((n) => !STRUCTURAL.has(n.op) && !OP_CONVERTERS[n.op]).map((n) => ({ type: n.op, name: n.name }));
   const ph = nodes.find((n) => n.op === 'Placeholder');
   return { format: 'graph', inputShape: ph ? attrShape(ph) : undefined, sourceOps, missing };
 }
@@ -72,11 +71,8 @@ export function importGraphModel(a: TfjsArtifacts, name = 'tfjs-graph'): TfjsImp
   const shape = attrShape(ph) ?? sigIn?.tensorShape?.dim?.map((d) => (Number(d.size) < 0 ? null : Number(d.size)));
   if (!shape) throw new ModelFormatError(`input '${ph.name}' has no shape`, { source: a.source });
 
-  const missing = nodes.filter((n) => !STRUCTURAL.has(n.op) && !OP_CONVERTERS[n.op]);
-  if (missing.length) {
-    const list = [...new Set(missing.map((n) => n.op))].map((op) => `${op} (${missing.filter((n) => n.op === op).length}×, e.g. '${missing.find((n) => n.op === op)!.name}')`).join(', ');
-    throw new UnsupportedOpError(missing[0]!.op, missing[0]!.name, { detail: `TF ops without a converter: ${list} (supported: ${Object.keys(OP_CONVERTERS).sort().join(', ')})` });
-  }
+  const blocked = blockedError(surveyGraphModel(a.json), Object.keys(OP_CONVERTERS));
+  if (blocked) throw blocked;
   const values = new Map<string, Operand>();
   const consumed = new Set<string>();
   for (const n of nodes) for (const r of n.input ?? []) if (!r.startsWith('^')) consumed.add(nodeOf(r));

@@ -2,7 +2,7 @@ import { ModelFormatError } from '../../errors/model-format-error.js';
 import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { ImportContext, type Value } from '../context.js';
 import type { TfjsImport } from '../import-result.js';
-import type { TfjsSurvey } from '../survey.js';
+import { blockedError, type TfjsSurvey } from '../blocked.js';
 import type { TfjsArtifacts, TfjsModelJson } from '../types.js';
 import { decodeWeights } from '../weights.js';
 import { LAYER_CONVERTERS, type LayerSpec } from './converters.js';
@@ -134,7 +134,7 @@ export function surveyLayersModel(json: TfjsModelJson, source: string): TfjsSurv
   } catch {
     inputTf = undefined;
   }
-  return { format: 'layers', inputShape: inputTf, sourceOps: countLayers(layers), missing: missingLayers(layers).map((l) => `${l.class_name} '${spec(l).name}'`) };
+  return { format: 'layers', inputShape: inputTf, sourceOps: countLayers(layers), missing: missingLayers(layers).map((l) => ({ type: l.class_name, name: spec(l).name })) };
 }
 
 /** A TF.js Layers model (Keras topology) → an ONNX graph with an NHWC input and a logits output. */
@@ -145,11 +145,8 @@ export function importLayersModel(a: TfjsArtifacts, name = 'tfjs-layers'): TfjsI
   if (!MODELS.has(model.class_name)) {
     throw new UnsupportedOpError(model.class_name, String(model.name ?? 'model'), { detail: 'top-level model class (Sequential, Model and Functional are supported)' });
   }
-  const missing = missingLayers(layerList(model.config));
-  if (missing.length) {
-    const list = missing.map((l) => `${l.class_name} '${spec(l).name}'`).join(', ');
-    throw new UnsupportedOpError(missing[0]!.class_name, spec(missing[0]!).name, { detail: `TF.js layers without a converter: ${list} (supported: ${Object.keys(LAYER_CONVERTERS).sort().join(', ')})` });
-  }
+  const blocked = blockedError(surveyLayersModel(a.json, a.source), Object.keys(LAYER_CONVERTERS));
+  if (blocked) throw blocked;
   const ctx = new ImportContext(decodeWeights(a), a.source);
   const shape = modelInputShape(model, a.source);
   const out = runModel(ctx, model, [ctx.input('input', shape)]);
