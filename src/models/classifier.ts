@@ -169,7 +169,7 @@ function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): voi
   });
 }
 
-/** Load a built-in model, a named (cached) model, or an .onnx file with its card. */
+/** Load a built-in, npm-package or named (cached) model, an .onnx file, or a TF.js model.json (or its folder), with its card. */
 export async function loadClassifier(ref: string, overrides: ClassifierOverrides = {}, load: Partial<ResolveOptions> = {}): Promise<Classifier> {
   const loc = await locate(ref, load);
   const loaded = await loc.read();
