@@ -9,6 +9,7 @@ import type { Engine } from '../runtime/engine.js';
 import { defineMethod, type MethodContext } from './method.js';
 import { bilinearMatrix, paramSize } from './neuromask/parameterization.js';
 import { normaliseInto } from './neuromask/step-graph.js';
+import { permute } from '../util/permute.js';
 
 /**
  * TorchRay's `extremal_perturbation` defaults: preservation game, 800 SGD steps (lr 0.01, momentum
@@ -183,7 +184,7 @@ export async function extremalPerturbation(
   const param: [number, number] = [paramSize(H, step), paramSize(W, step)];
   const P = param[0] * param[1];
   const rows = smoothUpsampleMatrix(H, param[0], sigma / 2 / step);
-  const colsT = transpose(smoothUpsampleMatrix(W, param[1], sigma / 2 / step), W, param[1]);
+  const colsT = permute(smoothUpsampleMatrix(W, param[1], sigma / 2 / step), [W, param[1]], [1, 0]).data;
   const colsFlipped = flipRows(colsT, W);
 
   const pyramid = new Float32Array(L * C * H * W);
@@ -229,12 +230,6 @@ export async function extremalPerturbation(
     control.onProgress?.(it + 1, o.iterations);
   }
   return { masks: masks(), lossCurve, step, sigma, seconds: (performance.now() - t0) / 1000 };
-}
-
-function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j]!;
-  return t;
 }
 
 /** Extremal Perturbation (Fong, Patrick & Vedaldi 2019): the map is the mask for the first area. */

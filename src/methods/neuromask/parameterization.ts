@@ -1,4 +1,5 @@
 import type { GraphBuilder } from '../../onnx/builder.js';
+import { permute } from '../../util/permute.js';
 
 /**
  * Bilinear interpolation weights (align_corners=false, as PyTorch/TF resize) from `n` to `size`
@@ -32,15 +33,9 @@ export function maskFromLogits(b: GraphBuilder, w: string, temperature: number, 
   const m = b.add('Sigmoid', [scaled]);
   if (param[0] === full[0] && param[1] === full[1]) return m;
   const uh = b.floats([full[0], param[0]], bilinearMatrix(full[0], param[0]), 'upsample_rows');
-  const uwT = transposed(bilinearMatrix(full[1], param[1]), full[1], param[1]);
+  const uwT = permute(bilinearMatrix(full[1], param[1]), [full[1], param[1]], [1, 0]).data;
   const rows = b.add('MatMul', [uh, m]);
   return b.add('MatMul', [rows, b.floats([param[1], full[1]], uwT, 'upsample_cols')]);
-}
-
-function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(a.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j]!;
-  return t;
 }
 
 /** The same mask computed in TypeScript (for outputs and history), from logits [h*w]. */
