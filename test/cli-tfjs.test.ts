@@ -4,15 +4,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import sharp from 'sharp';
 import { packageDir } from '../src/models/packages.js';
 import { cli } from './helpers/run-cli.js';
-import { SHARED_IMAGES } from './helpers/shared.js';
+import { astronautFace, SHARED_IMAGES } from './helpers/shared.js';
 
-/** A face crop of skimage's astronaut photo (public domain, NASA). */
 async function face(dir: string): Promise<string> {
   const p = join(dir, 'face.png');
-  await sharp(join(SHARED_IMAGES, 'astronaut.png')).extract({ left: 160, top: 50, width: 130, height: 130 }).toFile(p);
+  writeFileSync(p, await astronautFace());
   return p;
 }
 

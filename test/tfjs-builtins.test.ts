@@ -2,7 +2,6 @@
 // against TF.js itself running the same files: logits and input gradients on real photos.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { imageToLayout, loadImage } from '../src/image/load.js';
 import { loadClassifier } from '../src/models/classifier.js';
@@ -10,7 +9,7 @@ import { findPackageModel, readPackageModel } from '../src/models/packages.js';
 import { Engine } from '../src/runtime/engine.js';
 import { targetGradients } from '../src/runtime/gradients.js';
 import type { TfjsArtifacts } from '../src/tfjs/types.js';
-import { SHARED_IMAGES } from './helpers/shared.js';
+import { astronautFace, SHARED_IMAGES } from './helpers/shared.js';
 
 await tf.setBackend('cpu');
 
@@ -48,11 +47,6 @@ function gradientErrors(ours: ArrayLike<number>, ref: ArrayLike<number>): { l2: 
   return { l2, p99: diffs[Math.floor(diffs.length / 100)]! / maxAbs(ref) };
 }
 
-async function faceCrop(): Promise<Uint8Array> {
-  // Eileen Collins' face in skimage's astronaut photo (public domain, NASA).
-  return sharp(`${SHARED_IMAGES}astronaut.png`).extract({ left: 160, top: 50, width: 130, height: 130 }).png().toBuffer();
-}
-
 const CASES = [
   { model: 'nsfwjs-mobilenet-v2', photo: 'dog.jpg', expect: 'Neutral' },
   { model: 'nsfwjs-mobilenet-v2-mid', photo: 'coffee.png', expect: 'Neutral' },
@@ -63,7 +57,7 @@ for (const c of CASES) {
   test(`${c.model}: logits and input gradient equal TF.js's on ${c.photo}`, async () => {
     const classifier = await loadClassifier(c.model);
     const pm = findPackageModel(c.model)!;
-    const image = await loadImage(c.photo === 'face' ? await faceCrop() : `${SHARED_IMAGES}${c.photo}`, classifier.spec);
+    const image = await loadImage(c.photo === 'face' ? await astronautFace() : `${SHARED_IMAGES}${c.photo}`, classifier.spec);
     const engine = new Engine(classifier, { ep: 'cpu', threads: 2 });
     try {
       const probe = await engine.forward(image.pixels, 1);
