@@ -1,4 +1,5 @@
 import { ModelFormatError } from '../errors/model-format-error.js';
+import { MAX_OPSET } from './opsets.js';
 import { num, onnx, type LongLike, type P } from './proto.js';
 import { tensor } from './tensor.js';
 import type { Attr, DType, Dim, Graph, Node, Tensor, TypedData, ValueInfo } from './types.js';
@@ -97,6 +98,15 @@ function nodeFromProto(n: P.INodeProto, i: number): Node {
   };
 }
 
+/** Refused here, before anything else, rather than as a load failure deep inside ONNX Runtime. */
+function checkOpset(opset: number | undefined): void {
+  if (opset !== undefined && opset > MAX_OPSET) {
+    throw new ModelFormatError(
+      `the model declares ONNX opset ${opset}, newer than the newest neuromask supports (${MAX_OPSET}, what ONNX Runtime 1.30 runs); export it at opset ${MAX_OPSET} or lower`,
+    );
+  }
+}
+
 /** Decode an ONNX model file's bytes into the project's graph representation. */
 export function readModel(bytes: Uint8Array, source = 'model'): Graph {
   let m: P.ModelProto;
@@ -111,7 +121,8 @@ export function readModel(bytes: Uint8Array, source = 'model'): Graph {
     const initializers = new Map<string, Tensor>();
     for (const t of g.initializer ?? []) initializers.set(t.name ?? '', tensorFromProto(t));
     const opsets: Record<string, number> = {};
-    for (const o of m.opsetImport ?? []) opsets[o.domain ?? ''] = num(o.version as LongLike);
+    for (const o of m.opsetImport ?? []) opsets[o.domain === 'ai.onnx' ? '' : o.domain ?? ''] = num(o.version as LongLike);
+    checkOpset(opsets['']);
     return {
       name: g.name ?? 'graph',
       nodes: g.node.map(nodeFromProto),
