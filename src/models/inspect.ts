@@ -10,6 +10,7 @@ export interface ModelReport {
   source: string;
   format: Classifier['format'];
   strippedSoftmax: boolean;
+  outputKind: Classifier['outputKind'];
   /** A TF.js model's layer classes or TF ops as stored (before translation to ONNX). */
   sourceOps: Record<string, number> | undefined;
   inputs: { name: string; dtype: string; shape: (number | string)[] }[];
@@ -59,6 +60,7 @@ export function inspectClassifier(c: Classifier): ModelReport {
     source: c.source,
     format: c.format,
     strippedSoftmax: c.strippedSoftmax,
+    outputKind: c.outputKind,
     sourceOps: c.sourceOps,
     inputs: c.graph.inputs.map(vi),
     outputs: c.graph.outputs.map(vi),

@@ -33,8 +33,11 @@ export const ModelCardSchema = z
     /** Name of the input and output tensors when the graph has several. */
     input: z.string().optional(),
     output: z.string().optional(),
-    /** 'logits' (default) or 'probabilities' when the graph ends in softmax. */
-    outputKind: z.enum(['logits', 'probabilities']).default('logits'),
+    /**
+     * 'logits' or 'probabilities'. Unset, a final Softmax/LogSoftmax is removed and its logits
+     * explained; 'probabilities' keeps the model's output as it is.
+     */
+    outputKind: z.enum(['logits', 'probabilities']).optional(),
   })
   .strict();
 
