@@ -15,7 +15,7 @@ import { resolveNamedModel, type ResolveOptions } from './cache.js';
 import { CARD_EXAMPLE, cardCandidates, cardLabels, describeIssues, findCard, readCard } from './card.js';
 import { findPackageModel, PACKAGE_MODELS, packageModelPath, readPackageModel } from './packages.js';
 import { findNamedModel, namedModelNames } from './registry.js';
-import { channelCount, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
+import { inputShape, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
 
 export { labelIndex } from './labels.js';
 
@@ -158,10 +158,9 @@ function pickTensor(kind: 'input' | 'output', list: readonly ValueInfo[], want: 
 /** Catch a card that does not fit the graph now, not as a shape error deep inside ONNX Runtime. */
 function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): void {
   if (input.shape.length !== 4) return;
-  const [c, h, w] = spec.layout === 'nchw' ? input.shape.slice(1) : [input.shape[3], input.shape[1], input.shape[2]];
-  const want = [channelCount(spec), spec.inputSize[0], spec.inputSize[1]];
-  [c, h, w].forEach((d, i) => {
-    if (typeof d === 'number' && d !== want[i]) {
+  const want = inputShape(spec, 1);
+  input.shape.forEach((d, i) => {
+    if (i > 0 && typeof d === 'number' && d !== want[i]) {
       throw new ModelFormatError(
         `input '${input.name}' has shape [${input.shape.join(',')}] but the card says ${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`,
         { source },

@@ -1,7 +1,8 @@
 import { buildGradient } from '../autodiff/index.js';
 import { ruleFor } from '../autodiff/registry.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { prepareGraph } from '../onnx/rewrites/index.js';
+import { prepareGraph, withInputShape } from '../onnx/rewrites/index.js';
+import { inputShape } from './spec.js';
 import type { Graph } from '../onnx/types.js';
 import type { Classifier } from './classifier.js';
 
@@ -42,7 +43,8 @@ export function inspectClassifier(c: Classifier): ModelReport {
   let prepared: Graph | undefined;
   let gradientError: string | undefined;
   try {
-    prepared = prepareGraph(c.graph, { batch: 1 });
+    // At the card's input size, as methods run it: a dynamic height and width become static.
+    prepared = prepareGraph(withInputShape(c.graph, c.inputName, inputShape(c.spec, 1)), { batch: 1 });
     const b = new GraphBuilder(prepared);
     const loss = b.add('ReduceSum', [c.outputName], { keepdims: 0 });
     buildGradient(b.build(), { of: loss, wrt: [c.inputName] });

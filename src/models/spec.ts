@@ -46,3 +46,10 @@ export type ModelCard = z.output<typeof ModelCardSchema>;
 export function channelCount(spec: PreprocessSpec): number {
   return spec.channels === 'grey' ? 1 : 3;
 }
+
+/** The model input's shape for `batch` images at the card's size, in the card's layout. */
+export function inputShape(spec: PreprocessSpec, batch: number): number[] {
+  const [h, w] = spec.inputSize;
+  const c = channelCount(spec);
+  return spec.layout === 'nhwc' ? [batch, h, w, c] : [batch, c, h, w];
+}

@@ -60,7 +60,7 @@ export function tensorFromProto(t: P.ITensorProto): Tensor {
   return tensor(dtype, dims, data);
 }
 
-function attrFromProto(a: P.IAttributeProto, where: string): Attr | undefined {
+function attrFromProto(a: P.IAttributeProto): Attr {
   switch (a.type) {
     case AT.INT: return { type: 'int', value: num(a.i as LongLike) };
     case AT.FLOAT: return { type: 'float', value: a.f ?? 0 };
@@ -68,8 +68,10 @@ function attrFromProto(a: P.IAttributeProto, where: string): Attr | undefined {
     case AT.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
     case AT.STRING: return { type: 'string', value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
     case AT.TENSOR: return { type: 'tensor', value: tensorFromProto(a.t ?? {}) };
-    default:
-      throw new ModelFormatError(`attribute ${a.name} of ${where} has unsupported type ${a.type}`);
+    default: {
+      const kind = (AT[a.type ?? 0] as string | undefined)?.toLowerCase() ?? `type ${a.type}`;
+      return { type: 'opaque', kind, value: onnx.AttributeProto.encode(a).finish() };
+    }
   }
 }
 
@@ -85,8 +87,7 @@ function nodeFromProto(n: P.INodeProto, i: number): Node {
   const name = n.name || `${n.opType}_${i}`;
   const attrs: Record<string, Attr> = {};
   for (const a of n.attribute ?? []) {
-    const v = attrFromProto(a, `node ${name}`);
-    if (v && a.name) attrs[a.name] = v;
+    if (a.name) attrs[a.name] = attrFromProto(a);
   }
   return {
     opType: n.opType ?? '',

@@ -33,6 +33,7 @@ function attrToProto(name: string, a: Attr): P.IAttributeProto {
     case 'floats': return { name, type: AT.FLOATS, floats: [...a.value] };
     case 'string': return { name, type: AT.STRING, s: new TextEncoder().encode(a.value) };
     case 'tensor': return { name, type: AT.TENSOR, t: tensorToProto(a.value) };
+    case 'opaque': return { ...onnx.AttributeProto.decode(a.value), name };
   }
 }
 
