@@ -106,4 +106,12 @@ describe('loadClassifier on an ONNX file ending in Softmax', () => {
     assert.equal(c.strippedSoftmax, false);
     assert.ok(c.graph.nodes.some((n) => n.opType === 'Softmax'));
   });
+
+  it('removes a final LogSoftmax even when the card says probabilities (log-probabilities are not)', async () => {
+    writeFileSync(join(dir, 'lsm.onnx'), writeModel(model(17, (b, z) => b.add('LogSoftmax', [z], { axis: -1 }))));
+    writeFileSync(join(dir, 'lsm.json'), JSON.stringify({ preprocess: { inputSize: [1, 1] }, outputKind: 'probabilities' }));
+    const c = await loadClassifier(join(dir, 'lsm.onnx'));
+    assert.equal(c.outputKind, 'logits');
+    assert.equal(c.strippedSoftmax, true);
+  });
 });

@@ -175,8 +175,9 @@ function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): voi
  */
 function logitsOutput(loaded: Loaded, output: string, kind: Classifier['outputKind'] | undefined): Loaded & { outputKind: Classifier['outputKind'] } {
   if (loaded.strippedSoftmax) return { ...loaded, outputKind: 'logits' };
-  if (kind === 'probabilities') return { ...loaded, outputKind: kind };
   const { graph, stripped } = stripFinalSoftmax(loaded.graph, output);
+  // Log-probabilities are no probabilities, whatever the card says; the logits before them are exact.
+  if (kind === 'probabilities' && stripped !== 'LogSoftmax') return { ...loaded, outputKind: kind };
   return { ...loaded, graph, strippedSoftmax: stripped !== undefined, outputKind: 'logits' };
 }
 
