@@ -69,16 +69,31 @@ describe('every method at every supported opset', () => {
   it('the table covers every registered method', () => {
     assert.deepEqual([...methodNames()].sort(), Object.keys(QUICK).sort());
   });
-  for (const opset of [13, 17, 18, 21, MAX_OPSET]) {
+  const maps = new Map<string, Float32Array>();
+  const OPSETS = [13, 17, 18, 21, MAX_OPSET];
+  for (const opset of OPSETS) {
     for (const method of Object.keys(QUICK)) {
       it(`opset ${opset}: ${method} explains`, async () => {
         const engine = new Engine(classifier(opset), { ep: 'cpu', threads: 1 });
         engines.push(engine);
-        const r = await explain(engine, image, { method, target: 1, options: QUICK[method]! });
+        const r = await explain(engine, image, { method, target: 1, seed: 3, options: QUICK[method]! });
         assert.equal(r.map.length, 144);
         assert.ok(r.map.every(Number.isFinite), 'finite map');
         assert.ok(r.map.some((v) => v !== 0), 'map not all zero');
+        maps.set(`${opset}:${method}`, r.map);
       });
     }
   }
+  // The graphs differ only in how the opsets spell the same ops: the maps must agree.
+  it('every opset gives the maps opset 13 gives', () => {
+    for (const method of Object.keys(QUICK)) {
+      const ref = maps.get(`13:${method}`)!;
+      const scale = Math.max(...ref.map(Math.abs));
+      for (const opset of OPSETS.slice(1)) {
+        const m = maps.get(`${opset}:${method}`)!;
+        const worst = Math.max(...m.map((v, i) => Math.abs(v - ref[i]!)));
+        assert.ok(worst <= 1e-4 * scale, `${method} at opset ${opset}: max |Δ| ${worst} (scale ${scale})`);
+      }
+    }
+  });
 });
