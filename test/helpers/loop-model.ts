@@ -8,14 +8,15 @@ const scalarInfo = (name: string, elemType: number) => ({ name, type: { tensorTy
 
 /**
  * [N,3,8,8] → pool → [N,3] → Loop (twice: v ← v·0.5) → Gemm → [N,2]. The Loop's `body` is a
- * graph-typed attribute, as exporters write it for a Python loop over tensors.
+ * graph-typed attribute, as exporters write it for a Python loop over tensors; it reads the
+ * outer initializer `half`.
  */
 export function loopClassifier(): Graph {
   const body = {
     name: 'halve',
     node: [
       { opType: 'Identity', input: ['cond_in'], output: ['cond_out'], name: 'keep_going' },
-      { opType: 'Constant', input: [], output: ['half'], name: 'half', attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { dataType: T.FLOAT, dims: [], floatData: [0.5] } }] },
+      // Reads `half` from the outer graph, as exporters' loop bodies do with captured tensors.
       { opType: 'Mul', input: ['v_in', 'half'], output: ['v_out'], name: 'halve' },
     ],
     input: [scalarInfo('iter', T.INT64), scalarInfo('cond_in', T.BOOL), { name: 'v_in', type: { tensorType: { elemType: T.FLOAT } } }],
@@ -26,6 +27,7 @@ export function loopClassifier(): Graph {
   const x = b.input('input', 'float32', ['N', 3, 8, 8]);
   const v = b.add('Flatten', [b.add('GlobalAveragePool', [x])]);
   const trips = b.constant(int64Tensor([], [2]), 'trips');
+  b.initializers.set('half', tensor('float32', [], Float32Array.from([0.5])));
   const cond = b.constant(tensor('bool', [], Uint8Array.from([1])), 'cond');
   const looped = b.add('Loop', [trips, cond, v], { body: { type: 'opaque', kind: 'graph', value: bodyAttr } });
   b.push('Gemm', [looped, b.floats([2, 3], [1, 0, 0, 0, 1, 0], 'w')], ['logits'], { transB: 1 });
