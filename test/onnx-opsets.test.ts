@@ -11,6 +11,7 @@ import { MAX_OPSET } from '../src/onnx/opsets.js';
 import { writeModel } from '../src/onnx/write.js';
 import { Engine } from '../src/runtime/engine.js';
 import { uniform } from '../src/util/random.js';
+import { gradCheck } from './helpers/grad-check.js';
 import { opsetGraph } from './helpers/opset-classifier.js';
 
 // Every node neuromask adds (gradients, objectives, metrics) must be in the form the model's
@@ -96,4 +97,30 @@ describe('every method at every supported opset', () => {
       }
     }
   });
+});
+
+describe('reductions in their opset-18 form: gradients match finite differences', () => {
+  /** x [2,3,4,4] → op at `opset`, axes given as an input. */
+  const graph = (opset: number, op: string, axes: number[], attrs: Record<string, number>) => {
+    const b = new GraphBuilder();
+    b.opsets[''] = opset;
+    const x = b.input('x', 'float32', [2, 3, 4, 4]);
+    const y = b.add(op, axes.length ? [x, b.ints(axes, 'axes')] : [x], attrs);
+    b.output(y, 'float32', []);
+    return b.build(op);
+  };
+  const rows: [string, number, string, number[], Record<string, number>][] = [
+    ['ReduceMean over H,W, keepdims 0', 18, 'ReduceMean', [2, 3], { keepdims: 0 }],
+    ['ReduceMax over channels', 18, 'ReduceMax', [1], { keepdims: 1 }],
+    ['ReduceMin over everything (no axes)', MAX_OPSET, 'ReduceMin', [], { keepdims: 0 }],
+    ['ReduceMean, no axes, noop_with_empty_axes (the identity)', 18, 'ReduceMean', [], { noop_with_empty_axes: 1 }],
+    ['ReduceMax, no axes, noop_with_empty_axes (the identity)', 21, 'ReduceMax', [], { noop_with_empty_axes: 1 }],
+    ['ReduceSum, no axes, noop_with_empty_axes at 13', 13, 'ReduceSum', [], { noop_with_empty_axes: 1 }],
+  ];
+  for (const [name, opset, op, axes, attrs] of rows) {
+    it(`opset ${opset}: ${name}`, async () => {
+      const r = await gradCheck(graph(opset, op, axes, attrs));
+      assert.ok(r.maxRelError < 2e-2, `relative error ${r.maxRelError}: analytic ${r.analytic} numeric ${r.numeric}`);
+    });
+  }
 });
