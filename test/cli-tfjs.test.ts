@@ -70,7 +70,8 @@ describe('neuromask CLI with TF.js models', () => {
   it('inspect shows a Layers model\'s format and that it can be explained', () => {
     const r = cli(['inspect', 'nsfwjs-mobilenet-v2'], tmpdir());
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /format\s+tfjs-layers \(its final softmax is removed/);
+    assert.match(r.stdout, /format\s+tfjs-layers\n/);
+    assert.match(r.stdout, /explains\s+logits: the graph.s final softmax is removed/);
     assert.match(r.stdout, /output\s+logits float32 \[N, 5\]/);
     assert.match(r.stdout, /gradient\s+ok/);
     // The layer counts are the file's own, counted here from the raw topology.

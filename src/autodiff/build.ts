@@ -1,6 +1,7 @@
 import { UnsupportedOpError } from '../errors/unsupported-op-error.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { inferShapes } from '../onnx/shapes.js';
+import { SHAPE_RULES } from '../onnx/shape-rules/index.js';
 import type { Graph, Node } from '../onnx/types.js';
 import { ruleFor } from './registry.js';
 import type { GradContext } from './types.js';
@@ -44,11 +45,18 @@ function activeNodes(g: Graph, of: string, wrt: readonly string[]): Set<Node> {
   return active;
 }
 
+function unsupported(n: Node): UnsupportedOpError {
+  return new UnsupportedOpError(n.opType, n.name, { ...(n.domain ? { domain: n.domain } : {}), detail: 'no gradient rule for this op' });
+}
+
 /** Append the backward pass of `req.of` with respect to `req.wrt` to the graph, as ONNX ops. */
 export function buildGradient(g: Graph, req: GradientRequest): GradientGraph {
+  const active = activeNodes(g, req.of, req.wrt);
+  // An op on the path with neither rule (e.g. Loop) is named as missing its gradient, not its shape rule.
+  const known = (n: Node): boolean => !!ruleFor(n.opType, n.domain) || ((n.domain === '' || n.domain === 'ai.onnx') && n.opType in SHAPE_RULES);
+  for (const n of active) if (!known(n)) throw unsupported(n);
   const shapes = inferShapes(g);
   const b = new GraphBuilder(g, 'grad/');
-  const active = activeNodes(g, req.of, req.wrt);
   const tainted = new Set<string>(req.wrt);
   for (const n of g.nodes) if (active.has(n)) for (const o of n.outputs) tainted.add(o);
 
@@ -100,12 +108,7 @@ export function buildGradient(g: Graph, req: GradientRequest): GradientGraph {
     const gys = n.outputs.map((o) => (o ? gradOf(o) : undefined));
     if (gys.every((x) => x === undefined)) continue;
     const rule = ruleFor(n.opType, n.domain);
-    if (!rule) {
-      throw new UnsupportedOpError(n.opType, n.name, {
-        ...(n.domain ? { domain: n.domain } : {}),
-        detail: 'no gradient rule for this op',
-      });
-    }
+    if (!rule) throw unsupported(n);
     const gxs = rule(n, gys, ctx);
     n.inputs.forEach((x, k) => {
       const gx = gxs[k];

@@ -5,6 +5,7 @@ import type { Engine } from '../runtime/engine.js';
 import { argmax } from '../util/softmax.js';
 import type { MethodContext, MethodResult } from './method.js';
 import { findMethod, methodNames } from './registry.js';
+import { modelOutputInfo } from './types.js';
 
 export interface ExplainRequest {
   method: string;
@@ -29,5 +30,5 @@ export async function explain(engine: Engine, image: ImageInput, req: ExplainReq
     ...(req.signal ? { signal: req.signal } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   };
-  return m.explain(ctx, image, target, options);
+  return { ...(await m.explain(ctx, image, target, options)), modelOutput: modelOutputInfo(engine.classifier) };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CancelledError } from '../errors/cancelled-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import { lastSpatialLayer, targetGradients } from '../runtime/gradients.js';
 import { targetInfo } from './gradient.js';
 import { defineMethod } from './method.js';
@@ -43,7 +44,7 @@ export const gradCamMethod = defineMethod({
     if (ctx.signal?.aborted) throw new CancelledError({ cause: ctx.signal.reason });
     const layer = options.layer ?? lastSpatialLayer(ctx.engine);
     const { grad, activation, dims } = await targetGradients(ctx.engine, image.pixels, 1, [target], layer);
-    if (dims.length !== 4 || !activation) throw new Error(`grad-cam: layer '${layer}' is not a 4-D feature map (dims ${dims.join('×')})`);
+    if (dims.length !== 4 || !activation) throw new UsageError(`grad-cam: layer '${layer}' is not a 4-D feature map (dims ${dims.join('×')}); name one with --options '{"layer": …}'`);
     const [, k, h, w] = dims as [number, number, number, number];
     const plane = h * w;
     const cam = new Float32Array(plane);

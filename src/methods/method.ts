@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ImageInput } from '../image/load.js';
 import type { Engine } from '../runtime/engine.js';
-import type { AttributionMap, Cost, TargetInfo } from './types.js';
+import type { AttributionMap, Cost, ModelOutputInfo, TargetInfo } from './types.js';
 
 export interface MethodContext {
   engine: Engine;
@@ -19,6 +19,8 @@ export interface MethodResult extends AttributionMap {
   cost: Cost;
   /** The validated options the method ran with. */
   options: Record<string, unknown>;
+  /** Set by `explain()`: what the map explains (logits, or the model's probabilities). */
+  modelOutput?: ModelOutputInfo;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { ModelFormatError } from '../errors/model-format-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { readModel } from '../onnx/read.js';
+import { stripFinalSoftmax } from '../onnx/rewrites/strip-softmax.js';
 import type { Graph, ValueInfo } from '../onnx/types.js';
 import { importTfjs } from '../tfjs/import.js';
 import type { TfjsImport } from '../tfjs/import-result.js';
@@ -14,7 +15,7 @@ import { resolveNamedModel, type ResolveOptions } from './cache.js';
 import { CARD_EXAMPLE, cardCandidates, cardLabels, describeIssues, findCard, readCard } from './card.js';
 import { findPackageModel, PACKAGE_MODELS, packageModelPath, readPackageModel } from './packages.js';
 import { findNamedModel, namedModelNames } from './registry.js';
-import { channelCount, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
+import { inputShape, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
 
 export { labelIndex } from './labels.js';
 
@@ -157,10 +158,9 @@ function pickTensor(kind: 'input' | 'output', list: readonly ValueInfo[], want: 
 /** Catch a card that does not fit the graph now, not as a shape error deep inside ONNX Runtime. */
 function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): void {
   if (input.shape.length !== 4) return;
-  const [c, h, w] = spec.layout === 'nchw' ? input.shape.slice(1) : [input.shape[3], input.shape[1], input.shape[2]];
-  const want = [channelCount(spec), spec.inputSize[0], spec.inputSize[1]];
-  [c, h, w].forEach((d, i) => {
-    if (typeof d === 'number' && d !== want[i]) {
+  const want = inputShape(spec, 1);
+  input.shape.forEach((d, i) => {
+    if (i > 0 && typeof d === 'number' && d !== want[i]) {
       throw new ModelFormatError(
         `input '${input.name}' has shape [${input.shape.join(',')}] but the card says ${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`,
         { source },
@@ -169,14 +169,26 @@ function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): voi
   });
 }
 
+/**
+ * Explanations work on logits: a final softmax is removed unless the card (or caller) says the
+ * output is 'probabilities' and so asks to keep it. TF.js importers have removed theirs already.
+ */
+function logitsOutput(loaded: Loaded, output: string, kind: Classifier['outputKind'] | undefined): Loaded & { outputKind: Classifier['outputKind'] } {
+  if (loaded.strippedSoftmax) return { ...loaded, outputKind: 'logits' };
+  const { graph, stripped } = stripFinalSoftmax(loaded.graph, output);
+  // Log-probabilities are no probabilities, whatever the card says; the logits before them are exact.
+  if (kind === 'probabilities' && stripped !== 'LogSoftmax') return { ...loaded, outputKind: kind };
+  return { ...loaded, graph, strippedSoftmax: stripped !== undefined, outputKind: 'logits' };
+}
+
 /** Load a built-in, npm-package or named (cached) model, an .onnx file, or a TF.js model.json (or its folder), with its card. */
 export async function loadClassifier(ref: string, overrides: ClassifierOverrides = {}, load: Partial<ResolveOptions> = {}): Promise<Classifier> {
   const loc = await locate(ref, load);
   const loaded = await loc.read();
-  const { graph, format, strippedSoftmax } = loaded;
   const spec = pickSpec(loc, loaded, overrides.spec);
-  const input = pickTensor('input', graph.inputs, overrides.inputName ?? loc.card?.input, loc.modelPath);
-  const output = pickTensor('output', graph.outputs, overrides.outputName ?? loc.card?.output, loc.modelPath);
+  const input = pickTensor('input', loaded.graph.inputs, overrides.inputName ?? loc.card?.input, loc.modelPath);
+  const output = pickTensor('output', loaded.graph.outputs, overrides.outputName ?? loc.card?.output, loc.modelPath);
+  const { graph, format, strippedSoftmax, outputKind } = logitsOutput(loaded, output.name, overrides.outputKind ?? loc.card?.outputKind);
   checkInput(input, spec, loc.modelPath);
   const labels = overrides.labels !== undefined ? await cardLabels(overrides.labels, process.cwd()) : await cardLabels(loc.card?.labels, loc.cardDir);
   const last = output.shape[output.shape.length - 1];
@@ -197,7 +209,7 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
     graph,
     inputName: input.name,
     outputName: output.name,
-    outputKind: overrides.outputKind ?? loc.card?.outputKind ?? 'logits',
+    outputKind,
     spec,
     labels,
     numClasses,

@@ -1,7 +1,8 @@
 import { buildGradient } from '../autodiff/index.js';
 import { ruleFor } from '../autodiff/registry.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { prepareGraph } from '../onnx/rewrites/index.js';
+import { prepareGraph, withInputShape } from '../onnx/rewrites/index.js';
+import { inputShape } from './spec.js';
 import type { Graph } from '../onnx/types.js';
 import type { Classifier } from './classifier.js';
 
@@ -10,6 +11,7 @@ export interface ModelReport {
   source: string;
   format: Classifier['format'];
   strippedSoftmax: boolean;
+  outputKind: Classifier['outputKind'];
   /** A TF.js model's layer classes or TF ops as stored (before translation to ONNX). */
   sourceOps: Record<string, number> | undefined;
   inputs: { name: string; dtype: string; shape: (number | string)[] }[];
@@ -41,7 +43,8 @@ export function inspectClassifier(c: Classifier): ModelReport {
   let prepared: Graph | undefined;
   let gradientError: string | undefined;
   try {
-    prepared = prepareGraph(c.graph, { batch: 1 });
+    // At the card's input size, as methods run it: a dynamic height and width become static.
+    prepared = prepareGraph(withInputShape(c.graph, c.inputName, inputShape(c.spec, 1)), { batch: 1 });
     const b = new GraphBuilder(prepared);
     const loss = b.add('ReduceSum', [c.outputName], { keepdims: 0 });
     buildGradient(b.build(), { of: loss, wrt: [c.inputName] });
@@ -59,6 +62,7 @@ export function inspectClassifier(c: Classifier): ModelReport {
     source: c.source,
     format: c.format,
     strippedSoftmax: c.strippedSoftmax,
+    outputKind: c.outputKind,
     sourceOps: c.sourceOps,
     inputs: c.graph.inputs.map(vi),
     outputs: c.graph.outputs.map(vi),

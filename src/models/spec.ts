@@ -33,8 +33,11 @@ export const ModelCardSchema = z
     /** Name of the input and output tensors when the graph has several. */
     input: z.string().optional(),
     output: z.string().optional(),
-    /** 'logits' (default) or 'probabilities' when the graph ends in softmax. */
-    outputKind: z.enum(['logits', 'probabilities']).default('logits'),
+    /**
+     * 'logits' or 'probabilities'. Unset, a final Softmax/LogSoftmax is removed and its logits
+     * explained; 'probabilities' keeps the model's output as it is.
+     */
+    outputKind: z.enum(['logits', 'probabilities']).optional(),
   })
   .strict();
 
@@ -42,4 +45,11 @@ export type ModelCard = z.output<typeof ModelCardSchema>;
 
 export function channelCount(spec: PreprocessSpec): number {
   return spec.channels === 'grey' ? 1 : 3;
+}
+
+/** The model input's shape for `batch` images at the card's size, in the card's layout. */
+export function inputShape(spec: PreprocessSpec, batch: number): number[] {
+  const [h, w] = spec.inputSize;
+  const c = channelCount(spec);
+  return spec.layout === 'nhwc' ? [batch, h, w, c] : [batch, c, h, w];
 }

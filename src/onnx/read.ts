@@ -1,4 +1,5 @@
 import { ModelFormatError } from '../errors/model-format-error.js';
+import { MAX_OPSET } from './opsets.js';
 import { num, onnx, type LongLike, type P } from './proto.js';
 import { tensor } from './tensor.js';
 import type { Attr, DType, Dim, Graph, Node, Tensor, TypedData, ValueInfo } from './types.js';
@@ -59,7 +60,7 @@ export function tensorFromProto(t: P.ITensorProto): Tensor {
   return tensor(dtype, dims, data);
 }
 
-function attrFromProto(a: P.IAttributeProto, where: string): Attr | undefined {
+function attrFromProto(a: P.IAttributeProto): Attr {
   switch (a.type) {
     case AT.INT: return { type: 'int', value: num(a.i as LongLike) };
     case AT.FLOAT: return { type: 'float', value: a.f ?? 0 };
@@ -67,8 +68,10 @@ function attrFromProto(a: P.IAttributeProto, where: string): Attr | undefined {
     case AT.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
     case AT.STRING: return { type: 'string', value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
     case AT.TENSOR: return { type: 'tensor', value: tensorFromProto(a.t ?? {}) };
-    default:
-      throw new ModelFormatError(`attribute ${a.name} of ${where} has unsupported type ${a.type}`);
+    default: {
+      const kind = (AT[a.type ?? 0] as string | undefined)?.toLowerCase() ?? `type ${a.type}`;
+      return { type: 'opaque', kind, value: onnx.AttributeProto.encode(a).finish() };
+    }
   }
 }
 
@@ -84,8 +87,7 @@ function nodeFromProto(n: P.INodeProto, i: number): Node {
   const name = n.name || `${n.opType}_${i}`;
   const attrs: Record<string, Attr> = {};
   for (const a of n.attribute ?? []) {
-    const v = attrFromProto(a, `node ${name}`);
-    if (v && a.name) attrs[a.name] = v;
+    if (a.name) attrs[a.name] = attrFromProto(a);
   }
   return {
     opType: n.opType ?? '',
@@ -95,6 +97,15 @@ function nodeFromProto(n: P.INodeProto, i: number): Node {
     outputs: [...(n.output ?? [])],
     attrs,
   };
+}
+
+/** Refused here, before anything else, rather than as a load failure deep inside ONNX Runtime. */
+function checkOpset(opset: number | undefined): void {
+  if (opset !== undefined && opset > MAX_OPSET) {
+    throw new ModelFormatError(
+      `the model declares ONNX opset ${opset}, newer than the newest neuromask supports (${MAX_OPSET}, what ONNX Runtime 1.30 runs); export it at opset ${MAX_OPSET} or lower`,
+    );
+  }
 }
 
 /** Decode an ONNX model file's bytes into the project's graph representation. */
@@ -111,7 +122,8 @@ export function readModel(bytes: Uint8Array, source = 'model'): Graph {
     const initializers = new Map<string, Tensor>();
     for (const t of g.initializer ?? []) initializers.set(t.name ?? '', tensorFromProto(t));
     const opsets: Record<string, number> = {};
-    for (const o of m.opsetImport ?? []) opsets[o.domain ?? ''] = num(o.version as LongLike);
+    for (const o of m.opsetImport ?? []) opsets[o.domain === 'ai.onnx' ? '' : o.domain ?? ''] = num(o.version as LongLike);
+    checkOpset(opsets['']);
     return {
       name: g.name ?? 'graph',
       nodes: g.node.map(nodeFromProto),

@@ -22,7 +22,12 @@ export type Attr =
   | { readonly type: 'ints'; readonly value: readonly number[] }
   | { readonly type: 'floats'; readonly value: readonly number[] }
   | { readonly type: 'string'; readonly value: string }
-  | { readonly type: 'tensor'; readonly value: Tensor };
+  | { readonly type: 'tensor'; readonly value: Tensor }
+  /**
+   * An attribute neuromask does not interpret (a Loop's or If's subgraph, strings, sparse
+   * tensors, …): the encoded AttributeProto, written back unchanged. `kind` names its type.
+   */
+  | { readonly type: 'opaque'; readonly kind: string; readonly value: Uint8Array };
 
 export interface Node {
   readonly opType: string;

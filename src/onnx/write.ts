@@ -1,3 +1,4 @@
+import { conformToOpset } from './opset-form.js';
 import { onnx, type P } from './proto.js';
 import type { Attr, DType, Graph, Tensor, ValueInfo } from './types.js';
 
@@ -32,6 +33,7 @@ function attrToProto(name: string, a: Attr): P.IAttributeProto {
     case 'floats': return { name, type: AT.FLOATS, floats: [...a.value] };
     case 'string': return { name, type: AT.STRING, s: new TextEncoder().encode(a.value) };
     case 'tensor': return { name, type: AT.TENSOR, t: tensorToProto(a.value) };
+    case 'opaque': return { ...onnx.AttributeProto.decode(a.value), name };
   }
 }
 
@@ -47,8 +49,12 @@ function valueInfoToProto(v: ValueInfo): P.IValueInfoProto {
   };
 }
 
-/** Encode a graph as ONNX model bytes (IR 8), ready for ONNX Runtime. */
-export function writeModel(g: Graph): Uint8Array {
+/**
+ * Encode a graph as ONNX model bytes (IR 8), ready for ONNX Runtime, every node in the form its
+ * declared opset requires (nodes built with attribute-form axes are converted here).
+ */
+export function writeModel(graph: Graph): Uint8Array {
+  const g = conformToOpset(graph);
   const model: P.IModelProto = {
     irVersion: 8,
     producerName: 'neuromask',

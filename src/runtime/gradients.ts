@@ -40,15 +40,19 @@ export async function targetGradients(engine: Engine, pixels: Float32Array, n: n
   return { logits: out[outputName]!.data, grad: grad.data, activation: layer ? out[layer]!.data : undefined, dims: grad.dims };
 }
 
-/** The default Grad-CAM layer: the last 4-D tensor with a spatial extent above 1×1. */
+/**
+ * The default Grad-CAM layer: the model's last 4-D tensor with a spatial extent above 1×1.
+ * Shapes come from the graph fed at the classifier's input size, so a model whose height and
+ * width are dynamic gets them from the image size.
+ */
 export function lastSpatialLayer(engine: Engine): string {
-  const g = engine.graph(1);
-  const shapes = inferShapes(g);
-  for (let i = g.nodes.length - 1; i >= 0; i--) {
-    for (const o of g.nodes[i]!.outputs) {
+  const shapes = inferShapes(engine.pixelGraph(1).build());
+  const nodes = engine.graph(1).nodes;
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    for (const o of nodes[i]!.outputs) {
       const d = shapes.get(o)?.dims;
       if (d && d.length === 4 && (d[2]! > 1 || d[3]! > 1)) return o;
     }
   }
-  throw new Error(`${engine.classifier.name}: no 4-D tensor with a spatial extent to use as the Grad-CAM layer`);
+  throw new UsageError(`grad-cam needs a convolutional feature map, and ${engine.classifier.name} has no 4-D tensor larger than 1×1: use another method`);
 }

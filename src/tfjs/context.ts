@@ -3,6 +3,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { int64Tensor } from '../onnx/tensor.js';
 import type { Graph, Tensor } from '../onnx/types.js';
 import { withBatch } from '../onnx/rewrites/fix-batch.js';
+import { stripFinalSoftmax } from '../onnx/rewrites/strip-softmax.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { permute } from '../util/permute.js';
 
@@ -122,22 +123,12 @@ export class ImportContext {
    * work on logits; the caller reports it.
    */
   finish(out: Value, outputName: string, name: string): { graph: Graph; strippedSoftmax: boolean } {
-    const b = this.b;
-    let last = out.name;
-    let stripped = false;
-    const producer = (t: string) => b.nodes.find((n) => n.outputs.includes(t));
-    let p = producer(last);
-    while (p?.opType === 'Identity' && p.inputs[0]) p = producer((last = p.inputs[0]));
-    if (p?.opType === 'Softmax' && p.inputs[0]) {
-      last = p.inputs[0];
-      stripped = true;
-    }
-    b.push('Identity', [last], [outputName]);
-    b.output(outputName, 'float32', []);
-    const g = b.build(name);
+    this.b.push('Identity', [out.name], [outputName]);
+    this.b.output(outputName, 'float32', []);
+    const { graph: g, stripped } = stripFinalSoftmax(this.b.build(name), outputName);
     // The output's static shape (batch symbolic) from shape inference at batch 1, so the class count is known.
     const dims = inferShapes(withBatch(g, 1)).get(outputName)?.dims ?? [];
     const shape = dims.map((d, i) => (i === 0 ? g.inputs[0]?.shape[0] ?? d : d));
-    return { graph: { ...g, outputs: [{ name: outputName, dtype: 'float32', shape }] }, strippedSoftmax: stripped };
+    return { graph: { ...g, outputs: [{ name: outputName, dtype: 'float32', shape }] }, strippedSoftmax: stripped !== undefined };
   }
 }

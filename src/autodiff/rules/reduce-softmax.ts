@@ -5,18 +5,23 @@ import { registerRule } from '../registry.js';
 import type { GradContext } from '../types.js';
 import type { Node } from '../../onnx/types.js';
 
-/** The reduced axes of a Reduce* node (attribute, or constant input from opset 13/18) and the kept-dims shape. */
-function reduction(n: Node, ctx: GradContext): { xs: readonly number[]; axes: number[]; kept: number[] } {
+/**
+ * The reduced axes of a Reduce* node (attribute, or constant input from opset 13/18) and the
+ * kept-dims shape; `noop` when no axes are given and `noop_with_empty_axes` makes it the identity.
+ */
+function reduction(n: Node, ctx: GradContext): { xs: readonly number[]; axes: number[]; kept: number[]; noop: boolean } {
   const xs = ctx.shape(n.inputs[0]!);
   const axesInput = n.inputs[1] ? ctx.constant(n.inputs[1]) : undefined;
   const listed = axesInput ? toNumbers(axesInput) : attrInts(n, 'axes');
-  const axes = listed && listed.length > 0 ? listed.map((a) => normAxis(a, xs.length)) : [...xs.keys()];
-  return { xs, axes, kept: xs.map((d, i) => (axes.includes(i) ? 1 : d)) };
+  const none = !listed || listed.length === 0;
+  const axes = none ? [...xs.keys()] : listed.map((a) => normAxis(a, xs.length));
+  return { xs, axes, kept: xs.map((d, i) => (axes.includes(i) ? 1 : d)), noop: none && attrInt(n, 'noop_with_empty_axes', 0) === 1 };
 }
 
 registerRule(['ReduceMean', 'ReduceSum'], (n, [gy], ctx) => {
   if (!gy) return [];
-  const { xs, axes, kept } = reduction(n, ctx);
+  const { xs, axes, kept, noop } = reduction(n, ctx);
+  if (noop) return [gy];
   const count = axes.reduce((p, a) => p * xs[a]!, 1);
   const g = n.opType === 'ReduceMean' ? mulScalar(ctx, gy, 1 / count) : gy;
   const shaped = attrInt(n, 'keepdims', 1) === 1 ? g : reshapeTo(ctx, g, kept);
@@ -26,7 +31,8 @@ registerRule(['ReduceMean', 'ReduceSum'], (n, [gy], ctx) => {
 // The gradient goes to the elements equal to the extreme; ties share it equally.
 registerRule(['ReduceMax', 'ReduceMin'], (n, [gy], ctx) => {
   if (!gy) return [];
-  const { axes, kept } = reduction(n, ctx);
+  const { axes, kept, noop } = reduction(n, ctx);
+  if (noop) return [gy];
   const keep = attrInt(n, 'keepdims', 1) === 1;
   const y = keep ? n.outputs[0]! : reshapeTo(ctx, n.outputs[0]!, kept);
   const g = keep ? gy : reshapeTo(ctx, gy, kept);

@@ -3,11 +3,16 @@ import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { loadClassifier, readTfjsJson, type Classifier } from '../../models/classifier.js';
 import { describeMissing } from '../../tfjs/blocked.js';
 import { surveyTfjs } from '../../tfjs/survey.js';
-import { inspectClassifier } from '../../models/inspect.js';
+import { inspectClassifier, type ModelReport } from '../../models/inspect.js';
 import { describeSpec } from '../../models/list.js';
 
 const fmtOps = (ops: Record<string, number>): string =>
   Object.entries(ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+
+function describeOutput(r: ModelReport): string {
+  if (r.strippedSoftmax) return "logits: the graph's final softmax is removed (probabilities shown are its softmax, as the model computes them)";
+  return r.outputKind === 'probabilities' ? 'probabilities, as the card says (the model output is used as it is)' : 'logits (the model output is used as it is)';
+}
 
 export function registerInspect(program: Command): void {
   program
@@ -43,10 +48,11 @@ export function registerInspect(program: Command): void {
       const shape = (s: (number | string)[]): string => `[${s.join(', ')}]`;
       const lines = [
         `model       ${r.name} (${r.source})`,
-        `format      ${r.format}${r.strippedSoftmax ? ' (its final softmax is removed: explanations use logits)' : ''}`,
+        `format      ${r.format}`,
         `opsets      ${Object.entries(r.opsets).map(([d, v]) => `${d || 'ai.onnx'} ${v}`).join(', ')}`,
         ...r.inputs.map((v) => `input       ${v.name} ${v.dtype} ${shape(v.shape)}`),
         ...r.outputs.map((v) => `output      ${v.name} ${v.dtype} ${shape(v.shape)}`),
+        `explains    ${describeOutput(r)}`,
         `classes     ${r.numClasses}${r.labels ? ` (labels: ${r.labels.slice(0, 3).join(' | ')} …)` : ' (no labels)'}`,
         `preprocess  ${describeSpec(r.spec)}, mean [${r.spec.mean.join(', ')}], std [${r.spec.std.join(', ')}]`,
         ...(r.sourceOps ? [`${r.format === 'tfjs-layers' ? 'tfjs layers' : 'tfjs ops   '} ${fmtOps(r.sourceOps)}`] : []),

@@ -6,7 +6,7 @@ import type { Engine } from '../../runtime/engine.js';
 import { uniform } from '../../util/random.js';
 import { argmax, toProbabilities } from '../../util/softmax.js';
 import { versions } from '../../util/versions.js';
-import type { ClassProbability, Cost, TargetInfo } from '../types.js';
+import { modelOutputInfo, type ClassProbability, type Cost, type ModelOutputInfo, type TargetInfo } from '../types.js';
 import { resolveConfig } from './config.js';
 import type { ObjectiveWeights } from './objective.js';
 import { NeuroMaskOptionsSchema, type NeuroMaskOptions, type NeuroMaskOptionsInput } from './options.js';
@@ -44,6 +44,7 @@ export interface RunControl {
 export interface Explanation {
   method: 'neuromask';
   model: string;
+  modelOutput: ModelOutputInfo;
   image: string;
   height: number;
   width: number;
@@ -195,6 +196,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
     return {
       method: 'neuromask' as const,
       model: c.name,
+      modelOutput: modelOutputInfo(c),
       image: it.image.source,
       height: H,
       width: W,

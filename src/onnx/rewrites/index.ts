@@ -6,9 +6,10 @@ import { foldBatchNorm } from './fold-batchnorm.js';
 
 export { constantFold } from './constant-fold.js';
 export { dequantize } from './dequantize.js';
-export { withBatch } from './fix-batch.js';
+export { withBatch, withInputShape } from './fix-batch.js';
 export { foldBatchNorm } from './fold-batchnorm.js';
 export { pruneDead } from './prune.js';
+export { stripFinalSoftmax } from './strip-softmax.js';
 export { upgradeToOpset13 } from './upgrade-opset.js';
 
 /** A loaded model made ready for differentiation: static batch, float32, folded constants and BNs. */

@@ -1,3 +1,4 @@
+import { subgraphReads } from '../subgraphs.js';
 import type { Graph, Node } from '../types.js';
 
 /** Drop nodes whose outputs nothing uses, then initializers nothing reads. */
@@ -9,6 +10,7 @@ export function pruneDead(g: Graph): Graph {
     if (!n.outputs.some((o) => o && live.has(o))) continue;
     kept.push(n);
     for (const x of n.inputs) if (x) live.add(x);
+    for (const x of subgraphReads(n)) live.add(x);
   }
   kept.reverse();
   const initializers = new Map([...g.initializers].filter(([name]) => live.has(name)));

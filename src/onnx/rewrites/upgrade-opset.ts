@@ -1,5 +1,6 @@
 import { attrFloat, attrInt, attrInts, attrString, opsetOf } from '../attrs.js';
 import { GraphBuilder } from '../builder.js';
+import { conformNode } from '../opset-form.js';
 import { floatTensor } from '../tensor.js';
 import type { Attr, Graph, Node } from '../types.js';
 
@@ -25,17 +26,8 @@ export function upgradeToOpset13(g: Graph): Graph {
 }
 
 function upgradeNode(b: GraphBuilder, n: Node, from: number): void {
-  const asInput = (attr: string, pos: number): void => {
-    const v = attrInts(n, attr);
-    if (!v) return void b.nodes.push(n);
-    const inputs = [...n.inputs];
-    while (inputs.length < pos) inputs.push('');
-    inputs[pos] = b.ints(v, `${n.name}_${attr}`);
-    b.nodes.push({ ...n, inputs, attrs: without(n.attrs, attr) });
-  };
   switch (n.opType) {
-    case 'Squeeze': case 'Unsqueeze': case 'ReduceSum': return asInput('axes', 1);
-    case 'Split': return asInput('split', 1);
+    case 'Squeeze': case 'Unsqueeze': case 'ReduceSum': case 'Split': return void b.nodes.push(conformNode(b, n, 13));
     case 'Clip':
       if (from >= 11) return void b.nodes.push(n);
       b.nodes.push({
