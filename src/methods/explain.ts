@@ -29,5 +29,5 @@ export async function explain(engine: Engine, image: ImageInput, req: ExplainReq
     ...(req.signal ? { signal: req.signal } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   };
-  return m.explain(ctx, image, target, options);
+  return { ...(await m.explain(ctx, image, target, options)), preprocess: engine.classifier.spec };
 }

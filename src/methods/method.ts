@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ImageInput } from '../image/load.js';
+import type { PreprocessSpec } from '../models/spec.js';
 import type { Engine } from '../runtime/engine.js';
 import type { AttributionMap, Cost, TargetInfo } from './types.js';
 
@@ -19,6 +20,8 @@ export interface MethodResult extends AttributionMap {
   cost: Cost;
   /** The validated options the method ran with. */
   options: Record<string, unknown>;
+  /** The classifier's preprocessing (set by `explain`). */
+  preprocess?: PreprocessSpec;
 }
 
 /**

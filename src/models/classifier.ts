@@ -11,7 +11,8 @@ import { parseModelJson, readTfjsModel } from '../tfjs/read.js';
 import type { TfjsArtifacts, TfjsModelJson } from '../tfjs/types.js';
 import { findBuiltin, listBuiltins } from './builtin.js';
 import { resolveNamedModel, type ResolveOptions } from './cache.js';
-import { CARD_EXAMPLE, cardCandidates, cardLabels, describeIssues, findCard, readCard } from './card.js';
+import { cardCandidates, cardLabels, describeIssues, findCard, readCard, readLabelsFile } from './card.js';
+import { cardlessSpec, type NoCard } from './cardless.js';
 import { findPackageModel, PACKAGE_MODELS, packageModelPath, readPackageModel } from './packages.js';
 import { findNamedModel, namedModelNames } from './registry.js';
 import { channelCount, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
@@ -37,14 +38,18 @@ export interface Classifier {
   spec: PreprocessSpec;
   labels: string[] | undefined;
   numClasses: number;
+  /** Set when the model has no card: what was read off the graph and what was assumed. */
+  noCard?: NoCard;
 }
 
 /** What a caller (CLI flags) may set instead of, or on top of, the model card. */
 export interface ClassifierOverrides {
   name?: string;
   spec?: Partial<z.input<typeof PreprocessSpecSchema>>;
-  /** Inline labels, or a labels file path (relative to the working directory). */
+  /** Inline labels, or a labels file path the caller chose (relative to the working directory; not confined like a card's). */
   labels?: string[] | string;
+  /** Height and width for a model without a card whose graph leaves them open (inspect's stand-in). */
+  fallbackSize?: [number, number];
   inputName?: string;
   outputName?: string;
   outputKind?: 'logits' | 'probabilities';
@@ -122,23 +127,21 @@ async function locate(ref: string, load: Partial<ResolveOptions>): Promise<Locat
   return { name, modelPath: ref, read: readOnnx(ref), card, cardDir: dirname(resolve(cardPath ?? ref)), cardPath };
 }
 
-/** For a TF.js model the card can be mostly read off its NHWC input; only the value range is a guess to check. */
-function exampleCard(loaded: Loaded): string {
-  const shape = loaded.graph.inputs[0]?.shape ?? [];
-  if (loaded.format === 'onnx' || shape.length !== 4) return CARD_EXAMPLE;
-  const [, h, w, c] = shape;
-  const preprocess = { inputSize: [h, w], resize: 'stretch', channels: c === 1 ? 'grey' : 'rgb', layout: 'nhwc', mean: [0], std: [1] };
-  return `${JSON.stringify({ preprocess, labels: 'labels.txt' }, null, 2)}\n(mean 0 / std 1 feeds pixels in [0, 1]; change them if the model expects another range)`;
-}
-
-function pickSpec(loc: Located, loaded: Loaded, over: ClassifierOverrides['spec']): PreprocessSpec {
-  const parsed = PreprocessSpecSchema.safeParse({ ...loc.card?.preprocess, ...over });
-  if (parsed.success) return parsed.data;
-  const where = loc.cardPath ?? (loaded.format === 'onnx' ? cardCandidates(loc.modelPath).join(' or ') : join(dirname(resolve(loc.modelPath)), 'neuromask.json'));
-  const msg = loc.card
-    ? `preprocessing (card plus overrides) is invalid: ${describeIssues(parsed.error)}`
-    : `no model card: write ${where} describing its preprocessing, for example\n${exampleCard(loaded)}\n(${describeIssues(parsed.error)})`;
-  throw new ModelFormatError(msg, { source: loc.modelPath, cause: parsed.error });
+/** The card's preprocessing with the caller's overrides on top, or for a model without a card, what the graph and defaults say. */
+function pickSpec(loc: Located, loaded: Loaded, input: ValueInfo, over: ClassifierOverrides): { spec: PreprocessSpec; noCard?: NoCard } {
+  let noCard: NoCard | undefined;
+  let wanted: Partial<z.input<typeof PreprocessSpecSchema>> = { ...loc.card?.preprocess, ...over.spec };
+  if (!loc.card) {
+    const tfjs = loaded.format !== 'onnx';
+    const cardPaths = tfjs ? [join(dirname(resolve(loc.modelPath)), 'neuromask.json')] : cardCandidates(loc.modelPath);
+    ({ spec: wanted, noCard } = cardlessSpec(input, { tfjs, over: over.spec ?? {}, cardPaths, source: loc.modelPath, fallbackSize: over.fallbackSize }));
+  }
+  const parsed = PreprocessSpecSchema.safeParse(wanted);
+  if (!parsed.success) {
+    const what = loc.card ? 'the card plus the options given' : 'the options given';
+    throw new ModelFormatError(`the preprocessing from ${what} is invalid: ${describeIssues(parsed.error)}`, { source: loc.cardPath ?? loc.modelPath, cause: parsed.error });
+  }
+  return { spec: parsed.data, ...(noCard ? { noCard } : {}) };
 }
 
 function pickTensor(kind: 'input' | 'output', list: readonly ValueInfo[], want: string | undefined, source: string): ValueInfo {
@@ -162,7 +165,7 @@ function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): voi
   [c, h, w].forEach((d, i) => {
     if (typeof d === 'number' && d !== want[i]) {
       throw new ModelFormatError(
-        `input '${input.name}' has shape [${input.shape.join(',')}] but the card says ${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`,
+        `input '${input.name}' has shape [${input.shape.join(',')}] but the preprocessing (card or options) says ${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`,
         { source },
       );
     }
@@ -174,11 +177,16 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
   const loc = await locate(ref, load);
   const loaded = await loc.read();
   const { graph, format, strippedSoftmax } = loaded;
-  const spec = pickSpec(loc, loaded, overrides.spec);
   const input = pickTensor('input', graph.inputs, overrides.inputName ?? loc.card?.input, loc.modelPath);
   const output = pickTensor('output', graph.outputs, overrides.outputName ?? loc.card?.output, loc.modelPath);
+  const { spec, noCard } = pickSpec(loc, loaded, input, overrides);
   checkInput(input, spec, loc.modelPath);
-  const labels = overrides.labels !== undefined ? await cardLabels(overrides.labels, process.cwd()) : await cardLabels(loc.card?.labels, loc.cardDir);
+  const labels =
+    overrides.labels === undefined
+      ? await cardLabels(loc.card?.labels, loc.cardDir, loc.cardPath ?? loc.modelPath)
+      : Array.isArray(overrides.labels)
+        ? overrides.labels
+        : await readLabelsFile(resolve(overrides.labels));
   const last = output.shape[output.shape.length - 1];
   const dimClasses = typeof last === 'number' ? last : undefined;
   if (dimClasses !== undefined && labels && labels.length !== dimClasses) {
@@ -201,5 +209,6 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
     spec,
     labels,
     numClasses,
+    ...(noCard ? { noCard: labels ? noCard : { ...noCard, assumed: [...noCard.assumed, `labels 0…${numClasses - 1}`] } } : {}),
   };
 }
