@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ModelFormatError } from '../errors/model-format-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import { readModel } from '../onnx/read.js';
 import type { Graph, ValueInfo } from '../onnx/types.js';
 import { importTfjs } from '../tfjs/import.js';
@@ -157,17 +158,18 @@ function pickTensor(kind: 'input' | 'output', list: readonly ValueInfo[], want: 
   return list[0];
 }
 
-/** Catch a card that does not fit the graph now, not as a shape error deep inside ONNX Runtime. */
-function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): void {
+/** Catch a card (or options) that do not fit the graph now, not as a shape error deep inside ONNX Runtime. */
+function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string, over: ClassifierOverrides['spec']): void {
   if (input.shape.length !== 4) return;
   const [c, h, w] = spec.layout === 'nchw' ? input.shape.slice(1) : [input.shape[3], input.shape[1], input.shape[2]];
   const want = [channelCount(spec), spec.inputSize[0], spec.inputSize[1]];
   [c, h, w].forEach((d, i) => {
     if (typeof d === 'number' && d !== want[i]) {
-      throw new ModelFormatError(
-        `input '${input.name}' has shape [${input.shape.join(',')}] but the preprocessing (card or options) says ${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`,
-        { source },
-      );
+      // The options given are what is wrong when they set the size or layout: a usage error, not a bad model.
+      const byOptions = over?.inputSize !== undefined || over?.layout !== undefined;
+      const says = `${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`;
+      if (byOptions) throw new UsageError(`${source}: input '${input.name}' has shape [${input.shape.join(',')}] but the options given say ${says}`);
+      throw new ModelFormatError(`input '${input.name}' has shape [${input.shape.join(',')}] but the card says ${says}`, { source });
     }
   });
 }
@@ -180,7 +182,7 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
   const input = pickTensor('input', graph.inputs, overrides.inputName ?? loc.card?.input, loc.modelPath);
   const output = pickTensor('output', graph.outputs, overrides.outputName ?? loc.card?.output, loc.modelPath);
   const { spec, noCard } = pickSpec(loc, loaded, input, overrides);
-  checkInput(input, spec, loc.modelPath);
+  checkInput(input, spec, loc.modelPath, overrides.spec);
   const labels =
     overrides.labels === undefined
       ? await cardLabels(loc.card?.labels, loc.cardDir, loc.cardPath ?? loc.modelPath)
