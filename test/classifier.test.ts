@@ -86,12 +86,13 @@ describe('loadClassifier', () => {
 
   it('without a card: size and layout from the graph, defaults named as assumed; overrides win', async () => {
     const c = await loadClassifier(join(tmp, 'tiny.onnx'));
-    assert.deepEqual(c.spec, { inputSize: [4, 4], resize: 'center-crop', channels: 'grey', layout: 'nchw', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    // A grey model is not given ImageNet's colour statistics.
+    assert.deepEqual(c.spec, { inputSize: [4, 4], resize: 'center-crop', channels: 'grey', layout: 'nchw', mean: [0], std: [1] });
     assert.deepEqual(c.noCard?.fromGraph, ['nchw layout', '1 channel (grey)', '4×4']);
-    assert.deepEqual(c.noCard?.assumed, ['imagenet preprocessing (mean 0.485,0.456,0.406, std 0.229,0.224,0.225)', 'center-crop resize', 'labels 0…2']);
+    assert.deepEqual(c.noCard?.assumed, ['zero-one preprocessing (mean 0, std 1)', 'center-crop resize', 'labels 0…2']);
     assert.deepEqual(c.noCard?.cardPaths, [join(tmp, 'tiny.json'), join(tmp, 'neuromask.json')]);
-    const o = await loadClassifier(join(tmp, 'tiny.onnx'), { spec: { mean: [0], std: [1], resize: 'stretch' }, labels: ['a', 'b', 'c'] });
-    assert.deepEqual([o.spec.mean, o.spec.std, o.spec.resize], [[0], [1], 'stretch']);
+    const o = await loadClassifier(join(tmp, 'tiny.onnx'), { spec: { mean: [0.5], std: [0.25], resize: 'stretch' }, labels: ['a', 'b', 'c'] });
+    assert.deepEqual([o.spec.mean, o.spec.std, o.spec.resize], [[0.5], [0.25], 'stretch']);
     assert.deepEqual(o.noCard?.assumed, [], 'nothing left to assume');
     assert.equal(c.labels, undefined);
     assert.equal(c.numClasses, 3);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../errors/usage-error.js';
 import type { ResolveOptions } from '../models/cache.js';
@@ -39,15 +39,20 @@ export const PreprocessFlagsSchema = z.object({
 });
 export type PreprocessFlags = z.output<typeof PreprocessFlagsSchema>;
 
+const OPTIONS: [string, string][] = [
+  ['--preprocess <preset>', `pixel range the model expects: ${PRESET_NAMES.join(' | ')}`],
+  ['--mean <r,g,b>', 'per-channel mean for pixels in [0, 1] (over --preprocess)'],
+  ['--std <r,g,b>', 'per-channel std for pixels in [0, 1] (over --preprocess)'],
+  ['--size <H[,W]>', 'model input size (needed when the graph leaves it open)'],
+  ['--layout <layout>', 'nchw | nhwc'],
+  ['--resize <mode>', 'center-crop | stretch | pad'],
+  ['--labels <file>', 'class names: one per line, or a .json array'],
+];
+
+/** Adds the preprocessing flags under their own heading in --help (after the command's own options). */
 export function addPreprocessOptions(cmd: Command): Command {
-  return cmd
-    .option('--preprocess <preset>', `pixel range the model expects, instead of or over its card: ${PRESET_NAMES.join(' | ')}`)
-    .option('--mean <r,g,b>', 'per-channel mean for pixels in [0, 1] (over --preprocess)')
-    .option('--std <r,g,b>', 'per-channel std for pixels in [0, 1] (over --preprocess)')
-    .option('--size <H[,W]>', 'model input size (needed when the graph leaves it open and there is no card)')
-    .option('--layout <layout>', 'nchw | nhwc')
-    .option('--resize <mode>', 'center-crop | stretch | pad')
-    .option('--labels <file>', 'class names: one per line, or a .json array');
+  for (const [flags, description] of OPTIONS) cmd.addOption(new Option(flags, description).helpGroup('Preprocessing (instead of a model card, or over it):'));
+  return cmd;
 }
 
 /** The flags as loadClassifier overrides; the labels file is read here so a bad one is a usage error. */

@@ -31,7 +31,7 @@ function layoutOf(shape: ValueInfo['shape'], tfjs: boolean): { layout: 'nchw' | 
 /**
  * The preprocessing of a model without a card: `over` (flags) first, then what the input's shape
  * says, then defaults a torchvision export (ONNX: ImageNet mean/std, centre crop) or a Keras/TF.js
- * model (pixels in [0, 1], stretched) most likely has. `fallbackSize` stands in for dynamic
+ * model (pixels in [0, 1], stretched) most likely has; grey models get [0, 1] too. `fallbackSize` stands in for dynamic
  * height/width (inspect); without it they must be given.
  */
 export function cardlessSpec(
@@ -68,7 +68,8 @@ export function cardlessSpec(
       );
     }
   }
-  const presetName: PreprocessPreset = tfjs ? 'zero-one' : 'imagenet';
+  // ImageNet statistics are for colour photos; a grey model (MNIST-like) more likely takes [0, 1].
+  const presetName: PreprocessPreset = tfjs || spec.channels === 'grey' ? 'zero-one' : 'imagenet';
   const preset = PREPROCESS_PRESETS[presetName];
   if (!spec.mean && !spec.std) assumed.push(`${presetName} preprocessing (mean ${fmt(preset.mean)}, std ${fmt(preset.std)})`);
   else if (!spec.mean) assumed.push(`mean ${fmt(preset.mean)} (${presetName})`);

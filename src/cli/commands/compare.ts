@@ -63,7 +63,7 @@ export function parseStability(v: string): number {
 }
 
 export function addRunOptions(cmd: Command, defaultOut: string): Command {
-  return addPreprocessOptions(cmd)
+  cmd
     .option('-m, --model <model>', `built-in, package or named model, an .onnx path, or a TF.js model.json or its folder (default: ${DEFAULT_MODEL})`)
     .option('--methods <list>', `comma-separated methods (default: all: ${methodNames().join(',')})`)
     .option('--options <json>', 'per-method options as JSON, e.g. \'{"neuromask":{"preset":"reference"}}\'')
@@ -75,6 +75,7 @@ export function addRunOptions(cmd: Command, defaultOut: string): Command {
     .option('--ep <provider>', 'execution provider: cpu | webgpu | cuda', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)');
+  return addPreprocessOptions(cmd);
 }
 
 /**

@@ -116,7 +116,8 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<
 }
 
 export function registerExplain(program: Command): void {
-  addPreprocessOptions(program.command('explain'))
+  const cmd = program
+    .command('explain')
     .description('learn a NeuroMask explanation for each image and write mask/overlay/masked PNGs, mask.npy and result.json')
     .argument('<images...>', 'image files or folders')
     .option('-m, --model <model>', `built-in, package or named model, an .onnx path, or a TF.js model.json or its folder (default: ${DEFAULT_MODEL})`)
@@ -215,4 +216,5 @@ export function registerExplain(program: Command): void {
         await engine.release();
       }
     });
+  addPreprocessOptions(cmd);
 }

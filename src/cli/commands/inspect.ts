@@ -15,7 +15,8 @@ const fmtOps = (ops: Record<string, number>): string =>
   Object.entries(ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
 
 export function registerInspect(program: Command): void {
-  addPreprocessOptions(program.command('inspect'))
+  const cmd = program
+    .command('inspect')
     .description("show a model's inputs, outputs, ops, preprocessing and whether it can be explained")
     .argument('<model>', 'built-in, package or named model, an .onnx path, or a TF.js model.json or its folder')
     .option('--json', 'print the report as JSON')
@@ -73,4 +74,5 @@ export function registerInspect(program: Command): void {
       process.stdout.write(`${lines.join('\n')}\n`);
       if (r.gradientError) process.exitCode = 4;
     });
+  addPreprocessOptions(cmd);
 }
