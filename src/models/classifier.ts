@@ -196,7 +196,7 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
   }
   const numClasses = dimClasses ?? labels?.length;
   if (numClasses === undefined) {
-    throw new ModelFormatError(`output '${output.name}' has no static class dimension and no labels are given; add "labels" to the model card`, { source: loc.modelPath });
+    throw new ModelFormatError(`output '${output.name}' has no static class dimension and no labels are given; add "labels" to the model card (or give --labels)`, { source: loc.modelPath });
   }
   return {
     name: overrides.name ?? loc.card?.name ?? loc.name,
