@@ -84,17 +84,38 @@ describe('loadClassifier', () => {
     await rm(join(tmp, 'tiny.json'));
   });
 
-  it('without a card: a clear error with an example, or preprocessing from overrides', async () => {
-    await assert.rejects(loadClassifier(join(tmp, 'tiny.onnx')), (e: unknown) => {
-      assert.ok(e instanceof ModelFormatError);
-      assert.ok(e.message.includes(join(tmp, 'tiny.json')), e.message);
-      assert.match(e.message, /"inputSize"/);
-      return true;
-    });
-    const c = await loadClassifier(join(tmp, 'tiny.onnx'), { spec: { inputSize: [4, 4], channels: 'grey' } });
+  it('without a card: size and layout from the graph, defaults named as assumed; overrides win', async () => {
+    const c = await loadClassifier(join(tmp, 'tiny.onnx'));
+    // A grey model is not given ImageNet's colour statistics.
+    assert.deepEqual(c.spec, { inputSize: [4, 4], resize: 'center-crop', channels: 'grey', layout: 'nchw', mean: [0], std: [1] });
+    assert.deepEqual(c.noCard?.fromGraph, ['nchw layout', '1 channel (grey)', '4×4']);
+    assert.deepEqual(c.noCard?.assumed, ['zero-one preprocessing (mean 0, std 1)', 'center-crop resize', 'labels 0…2']);
+    assert.deepEqual(c.noCard?.cardPaths, [join(tmp, 'tiny.json'), join(tmp, 'neuromask.json')]);
+    const o = await loadClassifier(join(tmp, 'tiny.onnx'), { spec: { mean: [0.5], std: [0.25], resize: 'stretch' }, labels: ['a', 'b', 'c'] });
+    assert.deepEqual([o.spec.mean, o.spec.std, o.spec.resize], [[0.5], [0.25], 'stretch']);
+    assert.deepEqual(o.noCard?.assumed, [], 'nothing left to assume');
     assert.equal(c.labels, undefined);
     assert.equal(c.numClasses, 3);
     assert.throws(() => labelIndex(c, 'cat'), /no labels.*0\.\.2/);
+  });
+
+  it('without a card and a graph that leaves height/width open: a size is needed, said in words', async () => {
+    const b = new GraphBuilder();
+    b.input('x', 'float32', ['N', 3, 'H', 'W']);
+    b.push('Flatten', [b.add('GlobalAveragePool', ['x'])], ['y'], { axis: 1 });
+    b.output('y', 'float32', ['N', 3]);
+    await writeFile(join(tmp, 'dyn.onnx'), writeModel(b.build()));
+    await assert.rejects(loadClassifier(join(tmp, 'dyn.onnx')), (e: unknown) => {
+      assert.ok(e instanceof ModelFormatError);
+      assert.match(e.message, /no model card and input 'x' \[N,3,H,W\] has no fixed height and width: give the size \(--size H,W\) or write a card .*dyn\.json/);
+      assert.doesNotMatch(e.message, /Invalid input|expected tuple/);
+      return true;
+    });
+    const c = await loadClassifier(join(tmp, 'dyn.onnx'), { spec: { inputSize: [20, 24] } });
+    assert.deepEqual(c.spec.inputSize, [20, 24]);
+    const f = await loadClassifier(join(tmp, 'dyn.onnx'), { fallbackSize: [224, 224] });
+    assert.deepEqual(f.spec.inputSize, [224, 224]);
+    assert.match(f.noCard!.assumed.join(';'), /224×224 \(the graph's height and width are not fixed\)/);
   });
 
   it('an unknown ref is ModelNotFoundError', async () => {

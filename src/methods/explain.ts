@@ -30,5 +30,5 @@ export async function explain(engine: Engine, image: ImageInput, req: ExplainReq
     ...(req.signal ? { signal: req.signal } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   };
-  return { ...(await m.explain(ctx, image, target, options)), modelOutput: modelOutputInfo(engine.classifier) };
+  return { ...(await m.explain(ctx, image, target, options)), modelOutput: modelOutputInfo(engine.classifier), preprocess: engine.classifier.spec };
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ImageInput } from '../image/load.js';
+import type { PreprocessSpec } from '../models/spec.js';
 import type { Engine } from '../runtime/engine.js';
 import type { AttributionMap, Cost, ModelOutputInfo, TargetInfo } from './types.js';
 
@@ -21,6 +22,8 @@ export interface MethodResult extends AttributionMap {
   options: Record<string, unknown>;
   /** Set by `explain()`: what the map explains (logits, or the model's probabilities). */
   modelOutput?: ModelOutputInfo;
+  /** The classifier's preprocessing (set by `explain`). */
+  preprocess?: PreprocessSpec;
 }
 
 /**

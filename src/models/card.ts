@@ -2,19 +2,19 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ModelFormatError } from '../errors/model-format-error.js';
+import { resolveInside } from '../io/inside-root.js';
+import type { Classifier } from './classifier.js';
 import { ModelCardSchema, type ModelCard } from './spec.js';
-
-/** Shown when a card is missing, so the user can copy it and edit. */
-export const CARD_EXAMPLE = JSON.stringify(
-  { preprocess: { inputSize: [224, 224], resize: 'center-crop', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }, labels: 'labels.txt' },
-  null,
-  2,
-);
 
 /** Where a card for `modelPath` may be: `<model>.json`, then `neuromask.json` in the same folder. */
 export function cardCandidates(modelPath: string): string[] {
   const dir = dirname(resolve(modelPath));
   return [join(dir, `${basename(modelPath, extname(modelPath))}.json`), join(dir, 'neuromask.json')];
+}
+
+/** A card for `c` as loaded (its preprocessing, labels and output kind), for the user to save and edit. */
+export function cardFor(c: Classifier): ModelCard {
+  return { name: c.name, preprocess: c.spec, ...(c.labels ? { labels: c.labels } : {}), outputKind: c.outputKind };
 }
 
 export async function findCard(modelPath: string): Promise<string | undefined> {
@@ -44,7 +44,10 @@ export async function readCard(path: string): Promise<ModelCard> {
   return parsed.data;
 }
 
-/** One label per line; trailing blank lines (a final newline) are not labels. */
+/**
+ * One label per line (trailing blank lines, i.e. a final newline, are not labels), or, for a
+ * `.json` file, a JSON array of strings.
+ */
 export async function readLabelsFile(path: string): Promise<string[]> {
   let text: string;
   try {
@@ -52,13 +55,24 @@ export async function readLabelsFile(path: string): Promise<string[]> {
   } catch (cause) {
     throw new ModelFormatError(`cannot read labels file: ${(cause as Error).message}`, { source: path, cause });
   }
+  if (/\.json$/i.test(path)) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (cause) {
+      throw new ModelFormatError(`labels file is not valid JSON: ${(cause as Error).message}`, { source: path, cause });
+    }
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ModelFormatError('labels file must hold a JSON array of strings', { source: path });
+    return v;
+  }
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
   return lines;
 }
 
-/** A card's `labels`: inline list, or a file path relative to `baseDir`. */
-export async function cardLabels(labels: string[] | string | undefined, baseDir: string): Promise<string[] | undefined> {
+/** A card's `labels`: inline list, or a file path that must stay inside the card's folder `baseDir`. */
+export async function cardLabels(labels: string[] | string | undefined, baseDir: string, cardPath: string): Promise<string[] | undefined> {
   if (labels === undefined || Array.isArray(labels)) return labels;
-  return readLabelsFile(resolve(baseDir, labels));
+  const outside = (e: Error) => new ModelFormatError(`labels path ${e.message}: a card's labels file must lie inside its folder`, { source: cardPath, cause: e });
+  return readLabelsFile(await resolveInside(baseDir, labels, outside));
 }

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ModelFormatError } from '../errors/model-format-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
+import { UsageError } from '../errors/usage-error.js';
 import { readModel } from '../onnx/read.js';
 import { stripFinalSoftmax } from '../onnx/rewrites/strip-softmax.js';
 import type { Graph, ValueInfo } from '../onnx/types.js';
@@ -12,10 +13,11 @@ import { parseModelJson, readTfjsModel } from '../tfjs/read.js';
 import type { TfjsArtifacts, TfjsModelJson } from '../tfjs/types.js';
 import { findBuiltin, listBuiltins } from './builtin.js';
 import { resolveNamedModel, type ResolveOptions } from './cache.js';
-import { CARD_EXAMPLE, cardCandidates, cardLabels, describeIssues, findCard, readCard } from './card.js';
+import { cardCandidates, cardLabels, describeIssues, findCard, readCard, readLabelsFile } from './card.js';
+import { cardlessSpec, type NoCard } from './cardless.js';
 import { findPackageModel, PACKAGE_MODELS, packageModelPath, readPackageModel } from './packages.js';
 import { findNamedModel, namedModelNames } from './registry.js';
-import { inputShape, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
+import { channelCount, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
 
 export { labelIndex } from './labels.js';
 
@@ -38,14 +40,18 @@ export interface Classifier {
   spec: PreprocessSpec;
   labels: string[] | undefined;
   numClasses: number;
+  /** Set when the model has no card: what was read off the graph and what was assumed. */
+  noCard?: NoCard;
 }
 
 /** What a caller (CLI flags) may set instead of, or on top of, the model card. */
 export interface ClassifierOverrides {
   name?: string;
   spec?: Partial<z.input<typeof PreprocessSpecSchema>>;
-  /** Inline labels, or a labels file path (relative to the working directory). */
+  /** Inline labels, or a labels file path the caller chose (relative to the working directory; not confined like a card's). */
   labels?: string[] | string;
+  /** Height and width for a model without a card whose graph leaves them open (inspect's stand-in). */
+  fallbackSize?: [number, number];
   inputName?: string;
   outputName?: string;
   outputKind?: 'logits' | 'probabilities';
@@ -123,23 +129,21 @@ async function locate(ref: string, load: Partial<ResolveOptions>): Promise<Locat
   return { name, modelPath: ref, read: readOnnx(ref), card, cardDir: dirname(resolve(cardPath ?? ref)), cardPath };
 }
 
-/** For a TF.js model the card can be mostly read off its NHWC input; only the value range is a guess to check. */
-function exampleCard(loaded: Loaded): string {
-  const shape = loaded.graph.inputs[0]?.shape ?? [];
-  if (loaded.format === 'onnx' || shape.length !== 4) return CARD_EXAMPLE;
-  const [, h, w, c] = shape;
-  const preprocess = { inputSize: [h, w], resize: 'stretch', channels: c === 1 ? 'grey' : 'rgb', layout: 'nhwc', mean: [0], std: [1] };
-  return `${JSON.stringify({ preprocess, labels: 'labels.txt' }, null, 2)}\n(mean 0 / std 1 feeds pixels in [0, 1]; change them if the model expects another range)`;
-}
-
-function pickSpec(loc: Located, loaded: Loaded, over: ClassifierOverrides['spec']): PreprocessSpec {
-  const parsed = PreprocessSpecSchema.safeParse({ ...loc.card?.preprocess, ...over });
-  if (parsed.success) return parsed.data;
-  const where = loc.cardPath ?? (loaded.format === 'onnx' ? cardCandidates(loc.modelPath).join(' or ') : join(dirname(resolve(loc.modelPath)), 'neuromask.json'));
-  const msg = loc.card
-    ? `preprocessing (card plus overrides) is invalid: ${describeIssues(parsed.error)}`
-    : `no model card: write ${where} describing its preprocessing, for example\n${exampleCard(loaded)}\n(${describeIssues(parsed.error)})`;
-  throw new ModelFormatError(msg, { source: loc.modelPath, cause: parsed.error });
+/** The card's preprocessing with the caller's overrides on top, or for a model without a card, what the graph and defaults say. */
+function pickSpec(loc: Located, loaded: Loaded, input: ValueInfo, over: ClassifierOverrides): { spec: PreprocessSpec; noCard?: NoCard } {
+  let noCard: NoCard | undefined;
+  let wanted: Partial<z.input<typeof PreprocessSpecSchema>> = { ...loc.card?.preprocess, ...over.spec };
+  if (!loc.card) {
+    const tfjs = loaded.format !== 'onnx';
+    const cardPaths = tfjs ? [join(dirname(resolve(loc.modelPath)), 'neuromask.json')] : cardCandidates(loc.modelPath);
+    ({ spec: wanted, noCard } = cardlessSpec(input, { tfjs, over: over.spec ?? {}, cardPaths, source: loc.modelPath, fallbackSize: over.fallbackSize }));
+  }
+  const parsed = PreprocessSpecSchema.safeParse(wanted);
+  if (!parsed.success) {
+    const what = loc.card ? 'the card plus the options given' : 'the options given';
+    throw new ModelFormatError(`the preprocessing from ${what} is invalid: ${describeIssues(parsed.error)}`, { source: loc.cardPath ?? loc.modelPath, cause: parsed.error });
+  }
+  return { spec: parsed.data, ...(noCard ? { noCard } : {}) };
 }
 
 function pickTensor(kind: 'input' | 'output', list: readonly ValueInfo[], want: string | undefined, source: string): ValueInfo {
@@ -155,16 +159,18 @@ function pickTensor(kind: 'input' | 'output', list: readonly ValueInfo[], want: 
   return list[0];
 }
 
-/** Catch a card that does not fit the graph now, not as a shape error deep inside ONNX Runtime. */
-function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string): void {
+/** Catch a card (or options) that do not fit the graph now, not as a shape error deep inside ONNX Runtime. */
+function checkInput(input: ValueInfo, spec: PreprocessSpec, source: string, over: ClassifierOverrides['spec']): void {
   if (input.shape.length !== 4) return;
-  const want = inputShape(spec, 1);
-  input.shape.forEach((d, i) => {
-    if (i > 0 && typeof d === 'number' && d !== want[i]) {
-      throw new ModelFormatError(
-        `input '${input.name}' has shape [${input.shape.join(',')}] but the card says ${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`,
-        { source },
-      );
+  const [c, h, w] = spec.layout === 'nchw' ? input.shape.slice(1) : [input.shape[3], input.shape[1], input.shape[2]];
+  const want = [channelCount(spec), spec.inputSize[0], spec.inputSize[1]];
+  [c, h, w].forEach((d, i) => {
+    if (typeof d === 'number' && d !== want[i]) {
+      // The options given are what is wrong when they set the size or layout: a usage error, not a bad model.
+      const byOptions = over?.inputSize !== undefined || over?.layout !== undefined;
+      const says = `${spec.layout} ${spec.channels} ${spec.inputSize.join('x')}`;
+      if (byOptions) throw new UsageError(`${source}: input '${input.name}' has shape [${input.shape.join(',')}] but the options given say ${says}`);
+      throw new ModelFormatError(`input '${input.name}' has shape [${input.shape.join(',')}] but the card says ${says}`, { source });
     }
   });
 }
@@ -185,12 +191,17 @@ function logitsOutput(loaded: Loaded, output: string, kind: Classifier['outputKi
 export async function loadClassifier(ref: string, overrides: ClassifierOverrides = {}, load: Partial<ResolveOptions> = {}): Promise<Classifier> {
   const loc = await locate(ref, load);
   const loaded = await loc.read();
-  const spec = pickSpec(loc, loaded, overrides.spec);
   const input = pickTensor('input', loaded.graph.inputs, overrides.inputName ?? loc.card?.input, loc.modelPath);
   const output = pickTensor('output', loaded.graph.outputs, overrides.outputName ?? loc.card?.output, loc.modelPath);
   const { graph, format, strippedSoftmax, outputKind } = logitsOutput(loaded, output.name, overrides.outputKind ?? loc.card?.outputKind);
-  checkInput(input, spec, loc.modelPath);
-  const labels = overrides.labels !== undefined ? await cardLabels(overrides.labels, process.cwd()) : await cardLabels(loc.card?.labels, loc.cardDir);
+  const { spec, noCard } = pickSpec(loc, loaded, input, overrides);
+  checkInput(input, spec, loc.modelPath, overrides.spec);
+  const labels =
+    overrides.labels === undefined
+      ? await cardLabels(loc.card?.labels, loc.cardDir, loc.cardPath ?? loc.modelPath)
+      : Array.isArray(overrides.labels)
+        ? overrides.labels
+        : await readLabelsFile(resolve(overrides.labels));
   const last = output.shape[output.shape.length - 1];
   const dimClasses = typeof last === 'number' ? last : undefined;
   if (dimClasses !== undefined && labels && labels.length !== dimClasses) {
@@ -198,7 +209,7 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
   }
   const numClasses = dimClasses ?? labels?.length;
   if (numClasses === undefined) {
-    throw new ModelFormatError(`output '${output.name}' has no static class dimension and no labels are given; add "labels" to the model card`, { source: loc.modelPath });
+    throw new ModelFormatError(`output '${output.name}' has no static class dimension and no labels are given; add "labels" to the model card (or give --labels)`, { source: loc.modelPath });
   }
   return {
     name: overrides.name ?? loc.card?.name ?? loc.name,
@@ -213,5 +224,6 @@ export async function loadClassifier(ref: string, overrides: ClassifierOverrides
     spec,
     labels,
     numClasses,
+    ...(noCard ? { noCard: labels ? noCard : { ...noCard, assumed: [...noCard.assumed, `labels 0…${numClasses - 1}`] } } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface ModelReport {
   spec: Classifier['spec'];
   numClasses: number;
   labels: string[] | undefined;
+  /** Without a model card: what was read off the graph and what was assumed. */
+  noCard: Classifier['noCard'];
   /** Ops without a gradient rule, and the error building the gradient gave, if any. */
   unsupported: string[];
   gradientError: string | undefined;
@@ -72,6 +74,7 @@ export function inspectClassifier(c: Classifier): ModelReport {
     spec: c.spec,
     numClasses: c.numClasses,
     labels: c.labels,
+    noCard: c.noCard,
     unsupported,
     gradientError,
   };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { listBuiltins } from './builtin.js';
 import { namedModelDir } from './cache.js';
 import { loadClassifier } from './classifier.js';
-import { PACKAGE_MODELS, packageDir, packageModelPath, packageModelSize, packageVersion } from './packages.js';
+import { PACKAGE_MODELS, packageDir, packageModelPath, packageModelSize, packageRequirement, packageVersion, type PackageResolver } from './packages.js';
 import { NAMED_MODELS } from './registry.js';
 import type { PreprocessSpec } from './spec.js';
 
@@ -15,7 +15,7 @@ export interface ModelInfo {
   format: 'onnx' | 'tfjs-layers' | 'tfjs-graph';
   /** Where the weights come from. */
   source: string;
-  /** Path of the model file, 'not downloaded' or 'package not installed'. */
+  /** Path of the model file, 'not downloaded', or for a package not installed how to add it. */
   location: string;
   sizeBytes: number;
   classes: number;
@@ -33,7 +33,7 @@ export function describeSpec(s: PreprocessSpec): string {
  * Built-ins are small, so they are loaded to read their class count; named models are only
  * looked for (no hashing), so listing stays instant.
  */
-export async function listModels(): Promise<ModelInfo[]> {
+export async function listModels(resolvePackage: PackageResolver = packageDir): Promise<ModelInfo[]> {
   const rows: ModelInfo[] = [];
   for (const b of await listBuiltins()) {
     const c = await loadClassifier(b.name);
@@ -42,9 +42,9 @@ export async function listModels(): Promise<ModelInfo[]> {
     rows.push({ name: b.name, kind: 'built-in', format: 'onnx', source, location: b.modelPath, sizeBytes: size, classes: c.numClasses, spec: c.spec, input: describeSpec(c.spec) });
   }
   for (const m of PACKAGE_MODELS) {
-    const dir = packageDir(m.package);
-    const path = dir ? packageModelPath(m) : 'package not installed';
-    const source = `npm ${m.package}${dir ? `@${await packageVersion(m.package)}` : ''}: ${m.description}`;
+    const dir = resolvePackage(m.package);
+    const path = dir ? packageModelPath(m, resolvePackage) : `not installed: npm install ${packageRequirement(m.package)} to add it`;
+    const source = `npm ${dir ? `${m.package}@${await packageVersion(m.package)}` : `${packageRequirement(m.package)} (optional)`}: ${m.description}`;
     const spec = m.card.preprocess;
     const classes = Array.isArray(m.card.labels) ? m.card.labels.length : 0;
     rows.push({ name: m.name, kind: 'package', format: m.format, source, location: path, sizeBytes: dir ? await packageModelSize(m) : 0, classes, spec, input: describeSpec(spec) });

@@ -3,8 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
-import { concatBytes, parseModelJson, readTfjsModel } from '../tfjs/read.js';
+import { concatBytes, parseModelJson, readTfjsModel, shardPath } from '../tfjs/read.js';
 import type { TfjsArtifacts } from '../tfjs/types.js';
+import { ownPackageJson } from '../util/package-json.js';
 import type { ModelCard } from './spec.js';
 
 /**
@@ -77,18 +78,34 @@ export function findPackageModel(name: string): PackageModel | undefined {
 
 const require = createRequire(import.meta.url);
 
-/** The installed package's root folder (not its entry point: some packages' `exports` hide package.json). */
-export function packageDir(pkg: string): string | undefined {
+/** An installed package's root folder, or undefined; injectable so tests can pretend a package is absent. */
+export type PackageResolver = (pkg: string) => string | undefined;
+
+/**
+ * Looked up only when a packaged model is asked for: the packages are optional peer dependencies,
+ * so a plain install has no TensorFlow.js. The root folder, not the entry point: some packages'
+ * `exports` hide package.json.
+ */
+export const packageDir: PackageResolver = (pkg) => {
   for (const base of require.resolve.paths(pkg) ?? []) {
     const dir = join(base, pkg);
     if (existsSync(join(dir, 'package.json'))) return dir;
   }
   return undefined;
+};
+
+/** `nsfwjs@4.3.0`: the version neuromask's package.json names as the (optional) peer dependency. */
+export function packageRequirement(pkg: string): string {
+  const v = ownPackageJson().peerDependencies?.[pkg];
+  return v ? `${pkg}@${v}` : pkg;
 }
 
-export function packageModelPath(m: PackageModel): string {
-  const dir = packageDir(m.package);
-  if (!dir) throw new ModelNotFoundError(m.name, `model '${m.name}' comes from the npm package ${m.package}, which is not installed (npm install ${m.package})`, { searched: require.resolve.paths(m.package) ?? [] });
+export function packageModelPath(m: PackageModel, resolvePackage: PackageResolver = packageDir): string {
+  const dir = resolvePackage(m.package);
+  if (!dir) {
+    const want = packageRequirement(m.package);
+    throw new ModelNotFoundError(m.name, `model ${m.name} needs the npm package ${want}: npm install ${want}`, { searched: require.resolve.paths(m.package) ?? [] });
+  }
   return join(dir, m.file);
 }
 
@@ -98,7 +115,8 @@ export async function readPackageModel(m: PackageModel): Promise<TfjsArtifacts> 
   if (m.packaging === 'files') return readTfjsModel(path);
   const json = parseModelJson(require(path) as unknown, path);
   const dir = path.replace(/[^/\\]*$/, '');
-  const shards = json.weightsManifest.flatMap((g) => g.paths).map((p) => Buffer.from(require(join(dir, `${p}.min.js`)) as string, 'base64'));
+  const files = await Promise.all(json.weightsManifest.flatMap((g) => g.paths).map((p) => shardPath(dir, `${p}.min.js`, path)));
+  const shards = files.map((f) => Buffer.from(require(f) as string, 'base64'));
   return { json, weightData: concatBytes(shards), source: path };
 }
 

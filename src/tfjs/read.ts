@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ModelFormatError } from '../errors/model-format-error.js';
+import { resolveInside } from '../io/inside-root.js';
 import { TfjsModelJsonSchema, type TfjsArtifacts, type TfjsModelJson } from './types.js';
 
 export function parseModelJson(raw: unknown, source: string): TfjsModelJson {
@@ -20,6 +21,11 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** A weight shard's path from model.json, kept inside model.json's folder. */
+export function shardPath(dir: string, p: string, source: string): Promise<string> {
+  return resolveInside(dir, p, (e) => new ModelFormatError(`weight path ${e.message}: weight files must lie inside the model's folder`, { source, cause: e }));
+}
+
 /** `model.json` (or its folder) with its weight shards from disk. */
 export async function readTfjsModel(path: string): Promise<TfjsArtifacts> {
   const file = (await stat(path)).isDirectory() ? join(path, 'model.json') : path;
@@ -31,8 +37,8 @@ export async function readTfjsModel(path: string): Promise<TfjsArtifacts> {
   }
   const json = parseModelJson(raw, file);
   const shards = await Promise.all(
-    json.weightsManifest.flatMap((g) => g.paths).map((p) =>
-      readFile(join(dirname(file), p)).catch((e: unknown) => {
+    json.weightsManifest.flatMap((g) => g.paths).map(async (p) =>
+      readFile(await shardPath(dirname(file), p, file)).catch((e: unknown) => {
         throw new ModelFormatError(`weight shard '${p}' is missing beside model.json`, { source: file, cause: e });
       }),
     ),

@@ -6,11 +6,12 @@ import { imageIds } from '../../eval/manifest.js';
 import { runEvaluation, writeResults, type EvalItem } from '../../eval/runner.js';
 import { methodNames } from '../../methods/registry.js';
 import { DEFAULT_MODEL } from '../../models/builtin.js';
-import { loadClassifier, type Classifier } from '../../models/classifier.js';
+import type { Classifier } from '../../models/classifier.js';
 import { writeReport } from '../../report/build.js';
 import { summaryText } from '../../report/summary.js';
 import { Engine } from '../../runtime/engine.js';
 import { collectImages } from '../images.js';
+import { addPreprocessOptions, loadWithFlags, PreprocessFlagsSchema } from '../preprocess-flags.js';
 import { progress, type Progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
 
@@ -29,7 +30,7 @@ export const RunFlagsSchema = RuntimeFlagsSchema.extend({
   reportImages: z.coerce.number().int().nonnegative().default(100),
   stability: z.string().default('0'),
   sanity: z.boolean().default(false),
-});
+}).extend(PreprocessFlagsSchema.shape);
 export type RunFlags = z.output<typeof RunFlagsSchema>;
 
 /** `a,b,c` → ['a','b','c'] (duplicates dropped); all registered methods when not given. */
@@ -62,7 +63,7 @@ export function parseStability(v: string): number {
 }
 
 export function addRunOptions(cmd: Command, defaultOut: string): Command {
-  return cmd
+  cmd
     .option('-m, --model <model>', `built-in, package or named model, an .onnx path, or a TF.js model.json or its folder (default: ${DEFAULT_MODEL})`)
     .option('--methods <list>', `comma-separated methods (default: all: ${methodNames().join(',')})`)
     .option('--options <json>', 'per-method options as JSON, e.g. \'{"neuromask":{"preset":"reference"}}\'')
@@ -74,6 +75,7 @@ export function addRunOptions(cmd: Command, defaultOut: string): Command {
     .option('--ep <provider>', 'execution provider: cpu | webgpu | cuda', 'cpu')
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)');
+  return addPreprocessOptions(cmd);
 }
 
 /**
@@ -130,7 +132,7 @@ export function registerCompare(program: Command): void {
   addRunOptions(cmd, 'neuromask-compare').action(async (args: string[], raw: Record<string, unknown>) => {
     const f = RunFlagsSchema.extend({ out: z.string(), target: z.string().optional() }).parse(raw);
     const paths = await collectImages(args);
-    const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
+    const classifier = await loadWithFlags(f.model, f);
     const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
     const ids = imageIds(paths);
     const items = paths.map((source, i) => ({ id: ids[i]!, source, ...(target !== undefined ? { target } : {}) }));

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { checkBoxes, readManifest } from '../../eval/manifest.js';
-import { loadClassifier } from '../../models/classifier.js';
 import { collectImages } from '../images.js';
+import { loadWithFlags } from '../preprocess-flags.js';
 import { addRunOptions, runAndReport, RunFlagsSchema } from './compare.js';
 
 const EvaluateFlagsSchema = RunFlagsSchema.extend({
@@ -21,7 +21,7 @@ export function registerEvaluate(program: Command): void {
   addRunOptions(cmd, 'neuromask-evaluate').action(async (manifestPath: string, raw: Record<string, unknown>) => {
     const f = EvaluateFlagsSchema.parse(raw);
     const entries = (await readManifest(manifestPath)).slice(0, f.limit);
-    const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
+    const classifier = await loadWithFlags(f.model, f);
     checkBoxes(entries, classifier.spec.inputSize[0], classifier.spec.inputSize[1], manifestPath);
     // Fail on a missing image now, not after an hour of work on the others.
     await collectImages(entries.map((e) => e.source));

@@ -8,10 +8,10 @@ import { explanationSummary, writeExplanation } from '../../io/explanation-files
 import { decodeNpy } from '../../io/npy.js';
 import { NeuroMaskOptionsSchema } from '../../methods/neuromask/options.js';
 import { neuromask } from '../../methods/neuromask/neuromask.js';
-import { loadClassifier } from '../../models/classifier.js';
 import { DEFAULT_MODEL } from '../../models/builtin.js';
 import { Engine } from '../../runtime/engine.js';
 import { collectImages } from '../images.js';
+import { addPreprocessOptions, loadWithFlags, PreprocessFlagsSchema } from '../preprocess-flags.js';
 import { progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
 import { explain } from '../../methods/explain.js';
@@ -50,7 +50,7 @@ const ExplainFlagsSchema = RuntimeFlagsSchema.extend({
   json: z.boolean().default(false),
   method: z.string().default('neuromask'),
   options: z.string().optional(),
-});
+}).extend(PreprocessFlagsSchema.shape);
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -91,7 +91,7 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<
   if (!method) throw new UsageError(`unknown method '${f.method}' (known: ${methodNames().join(', ')})`);
   const options = method.options.parse(parseMethodOptions(f.options)) as Record<string, unknown>;
   const paths = await collectImages(imageArgs);
-  const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
+  const classifier = await loadWithFlags(f.model, f);
   const target = parseTarget(f.target);
   const engine = new Engine(classifier, runtimeOptions(f));
   const dirs = outputDirs(paths, f.out);
@@ -116,7 +116,7 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<
 }
 
 export function registerExplain(program: Command): void {
-  program
+  const cmd = program
     .command('explain')
     .description('learn a NeuroMask explanation for each image and write mask/overlay/masked PNGs, mask.npy and result.json')
     .argument('<images...>', 'image files or folders')
@@ -178,7 +178,7 @@ export function registerExplain(program: Command): void {
         }),
       );
       const paths = await collectImages(imageArgs);
-      const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
+      const classifier = await loadWithFlags(f.model, f);
       const target = parseTarget(f.target);
       const initLogits = f.initMask ? decodeNpy(await readFile(f.initMask).catch((cause: unknown) => {
         throw new UsageError(`--init-mask: cannot read ${f.initMask}`, { cause });
@@ -216,4 +216,5 @@ export function registerExplain(program: Command): void {
         await engine.release();
       }
     });
+  addPreprocessOptions(cmd);
 }

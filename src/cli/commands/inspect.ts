@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { UnsupportedOpError } from '../../errors/unsupported-op-error.js';
 import { loadClassifier, readTfjsJson, type Classifier } from '../../models/classifier.js';
 import { describeMissing } from '../../tfjs/blocked.js';
 import { surveyTfjs } from '../../tfjs/survey.js';
 import { inspectClassifier, type ModelReport } from '../../models/inspect.js';
 import { describeSpec } from '../../models/list.js';
+import { cardFor } from '../../models/card.js';
+import { addPreprocessOptions, noCardMessage, PreprocessFlagsSchema, preprocessOverrides } from '../preprocess-flags.js';
+
+const InspectFlagsSchema = PreprocessFlagsSchema.extend({ json: z.boolean().default(false), card: z.boolean().default(false) });
 
 const fmtOps = (ops: Record<string, number>): string =>
   Object.entries(ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -15,15 +20,18 @@ function describeOutput(r: ModelReport): string {
 }
 
 export function registerInspect(program: Command): void {
-  program
+  const cmd = program
     .command('inspect')
     .description("show a model's inputs, outputs, ops, preprocessing and whether it can be explained")
     .argument('<model>', 'built-in, package or named model, an .onnx path, or a TF.js model.json or its folder')
     .option('--json', 'print the report as JSON')
-    .action(async (ref: string, o: { json?: boolean }) => {
+    .option('--card', 'print a model card (neuromask.json) for the model as loaded, to save beside it and edit')
+    .action(async (ref: string, raw: Record<string, unknown>) => {
+      const o = InspectFlagsSchema.parse(raw);
       let c: Classifier;
       try {
-        c = await loadClassifier(ref, {}, { allowDownload: true });
+        // A model without a card whose graph leaves the size open is still inspected, at a stated stand-in size.
+        c = await loadClassifier(ref, { ...(await preprocessOverrides(o)), fallbackSize: [224, 224] }, { allowDownload: true });
       } catch (e) {
         // A TF.js model with layers or ops we cannot translate: still say what it holds and what blocks it.
         const tfjs = e instanceof UnsupportedOpError ? await readTfjsJson(ref) : undefined;
@@ -38,6 +46,12 @@ export function registerInspect(program: Command): void {
           `gradient    NOT available: no converter for ${report.blockedBy.join(', ')}`,
         ].join('\n')}\n`);
         process.exitCode = 4;
+        return;
+      }
+      if (o.card) {
+        // Number lists on one line, as a person would write them.
+        const text = JSON.stringify(cardFor(c), null, 2).replace(/\[\s+([-\d.e,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
+        process.stdout.write(`${text}\n`);
         return;
       }
       const r = inspectClassifier(c);
@@ -55,6 +69,7 @@ export function registerInspect(program: Command): void {
         `explains    ${describeOutput(r)}`,
         `classes     ${r.numClasses}${r.labels ? ` (labels: ${r.labels.slice(0, 3).join(' | ')} …)` : ' (no labels)'}`,
         `preprocess  ${describeSpec(r.spec)}, mean [${r.spec.mean.join(', ')}], std [${r.spec.std.join(', ')}]`,
+        ...(c.noCard ? [`card        none: ${noCardMessage(c, ref) ?? 'everything given by the options'}`] : []),
         ...(r.sourceOps ? [`${r.format === 'tfjs-layers' ? 'tfjs layers' : 'tfjs ops   '} ${fmtOps(r.sourceOps)}`] : []),
         `ops         ${fmtOps(r.ops)}`,
         `prepared    ${fmtOps(r.preparedOps)}`,
@@ -65,4 +80,5 @@ export function registerInspect(program: Command): void {
       process.stdout.write(`${lines.join('\n')}\n`);
       if (r.gradientError) process.exitCode = 4;
     });
+  addPreprocessOptions(cmd);
 }

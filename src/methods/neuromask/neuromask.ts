@@ -2,6 +2,7 @@ import { CancelledError } from '../../errors/cancelled-error.js';
 import type { ImageInput } from '../../image/load.js';
 import { makeBaseline } from '../../image/baseline.js';
 import { labelIndex } from '../../models/labels.js';
+import type { PreprocessSpec } from '../../models/spec.js';
 import type { Engine } from '../../runtime/engine.js';
 import { uniform } from '../../util/random.js';
 import { argmax, toProbabilities } from '../../util/softmax.js';
@@ -45,6 +46,8 @@ export interface Explanation {
   method: 'neuromask';
   model: string;
   modelOutput: ModelOutputInfo;
+  /** The classifier's preprocessing, as its card or the caller's overrides gave it. */
+  preprocess: PreprocessSpec;
   image: string;
   height: number;
   width: number;
@@ -197,6 +200,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       method: 'neuromask' as const,
       model: c.name,
       modelOutput: modelOutputInfo(c),
+      preprocess: c.spec,
       image: it.image.source,
       height: H,
       width: W,
