@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { ManifestSchema } from '../src/eval/manifest.js';
 import { NeuroMaskOptionsSchema } from '../src/methods/neuromask/options.js';
+import { parseOptionsOf } from '../src/methods/parse-options.js';
+import { findMethod, methodNames } from '../src/methods/registry.js';
 import { didYouMean, editDistance, nearestName } from '../src/util/nearest.js';
 import { describeZodError, keysAt } from '../src/util/zod-words.js';
 
@@ -67,6 +69,13 @@ describe('zod errors in words', () => {
   it('names an unknown option, its owner and the nearest known one', () => {
     assert.equal(words(NeuroMaskOptionsSchema, { iteration: 5 }, { noun: 'option', owner: 'neuromask' }), "unknown option 'iteration' for neuromask; did you mean 'iterations'?");
   });
+
+  for (const name of methodNames()) {
+    it(`${name}'s options are strict: an unknown key is refused by name`, () => {
+      const m = findMethod(name)!;
+      assert.throws(() => parseOptionsOf(m, { notAnOption: 1 }), new RegExp(`^UsageError: unknown option 'notAnOption' for ${name}`));
+    });
+  }
 
   it('finds the allowed keys of a nested object (manifest entries)', () => {
     assert.deepEqual(keysAt(ManifestSchema, ['images', 3]).sort(), ['boxes', 'file', 'predicted', 'target']);
