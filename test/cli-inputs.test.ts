@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -113,7 +113,8 @@ describe('--out is checked before any work', () => {
 
 describe('--threads', () => {
   it('more threads than cores: one warning, capped, and the run completes', () => {
-    const r = cli(['explain', 'a.png', '-n', '1', '--threads', '999', '-o', 'out'], workDir());
+    // Uncapped, 999 threads on 2 cores took minutes: the timeout turns that into a failure.
+    const r = cli(['explain', 'a.png', '-n', '1', '--threads', '999', '-o', 'out'], workDir(), { timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^neuromask: warning: --threads 999 is more than the \d+ this machine can run at once; using \d+$/m);
   });
@@ -124,6 +125,9 @@ describe('a named model in the cache', () => {
     const home = mkdtempSync(join(tmpdir(), 'nm-home-'));
     cpSync(join(SHARED_MODELS, 'mobilenetv2-12-int8'), join(home, 'mobilenetv2-12-int8'), { recursive: true });
     const file = join(home, 'mobilenetv2-12-int8', 'mobilenetv2-12-int8.onnx');
+    // The shared copy is read-only; a user's cache is writable (where a size+mtime record could be kept).
+    chmodSync(join(home, 'mobilenetv2-12-int8'), 0o755);
+    chmodSync(file, 0o644);
     const env = { NEUROMASK_HOME: home };
     // Whole seconds, so that setting the time back is exact.
     const t = Math.floor(statSync(file).mtimeMs / 1000) - 3600;
