@@ -136,7 +136,8 @@ describe('a named model in the cache', () => {
     assert.equal(ok.code, 0, ok.stderr);
     const { size } = statSync(file);
     const bytes = readFileSync(file);
-    bytes[bytes.length >> 1] ^= 0xff;
+    const mid = bytes.length >> 1;
+    bytes[mid] = bytes[mid]! ^ 0xff;
     writeFileSync(file, bytes);
     utimesSync(file, t, t);
     assert.deepEqual([statSync(file).size, statSync(file).mtimeMs], [size, t * 1000], 'same size and mtime as when it was verified');
