@@ -97,6 +97,15 @@ describe('loadClassifier', () => {
     assert.throws(() => labelIndex(c, 'cat'), /no labels.*0\.\.2/);
   });
 
+  it('invalid preprocessing is described in words, not in raw schema messages', async () => {
+    await assert.rejects(loadClassifier(join(tmp, 'tiny.onnx'), { spec: { inputSize: [4, 4], channels: 'grey', resize: 'strech' as 'stretch' } }), (e: unknown) => {
+      assert.ok(e instanceof ModelFormatError);
+      assert.match(e.message, /resize: must be one of 'stretch', 'center-crop', 'pad'/);
+      assert.doesNotMatch(e.message, /Invalid (input|option)|expected one of "/);
+      return true;
+    });
+  });
+
   it('an unknown ref is ModelNotFoundError', async () => {
     await assert.rejects(loadClassifier(join(tmp, 'nope.onnx')), ModelNotFoundError);
   });

@@ -11,10 +11,11 @@ import { parseModelJson, readTfjsModel } from '../tfjs/read.js';
 import type { TfjsArtifacts, TfjsModelJson } from '../tfjs/types.js';
 import { findBuiltin, listBuiltins } from './builtin.js';
 import { resolveNamedModel, type ResolveOptions } from './cache.js';
-import { CARD_EXAMPLE, cardCandidates, cardLabels, describeIssues, findCard, readCard } from './card.js';
+import { CARD_EXAMPLE, cardCandidates, cardLabels, findCard, readCard } from './card.js';
 import { findPackageModel, PACKAGE_MODELS, packageModelPath, readPackageModel } from './packages.js';
 import { findNamedModel, namedModelNames } from './registry.js';
 import { channelCount, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
+import { describeZodError } from '../util/zod-words.js';
 
 export { labelIndex } from './labels.js';
 
@@ -136,8 +137,8 @@ function pickSpec(loc: Located, loaded: Loaded, over: ClassifierOverrides['spec'
   if (parsed.success) return parsed.data;
   const where = loc.cardPath ?? (loaded.format === 'onnx' ? cardCandidates(loc.modelPath).join(' or ') : join(dirname(resolve(loc.modelPath)), 'neuromask.json'));
   const msg = loc.card
-    ? `preprocessing (card plus overrides) is invalid: ${describeIssues(parsed.error)}`
-    : `no model card: write ${where} describing its preprocessing, for example\n${exampleCard(loaded)}\n(${describeIssues(parsed.error)})`;
+    ? `preprocessing (card plus overrides) is invalid: ${describeZodError(parsed.error, { schema: PreprocessSpecSchema })}`
+    : `no model card: write ${where} describing its preprocessing, for example\n${exampleCard(loaded)}\n(${describeZodError(parsed.error, { schema: PreprocessSpecSchema })})`;
   throw new ModelFormatError(msg, { source: loc.modelPath, cause: parsed.error });
 }
 
