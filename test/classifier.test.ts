@@ -118,6 +118,15 @@ describe('loadClassifier', () => {
     assert.match(f.noCard!.assumed.join(';'), /224×224 \(the graph's height and width are not fixed\)/);
   });
 
+  it('invalid preprocessing is described in words, not in raw schema messages', async () => {
+    await assert.rejects(loadClassifier(join(tmp, 'tiny.onnx'), { spec: { inputSize: [4, 4], channels: 'grey', resize: 'strech' as 'stretch' } }), (e: unknown) => {
+      assert.ok(e instanceof ModelFormatError);
+      assert.match(e.message, /resize: must be one of 'stretch', 'center-crop', 'pad'/);
+      assert.doesNotMatch(e.message, /Invalid (input|option)|expected one of "/);
+      return true;
+    });
+  });
+
   it('an unknown ref is ModelNotFoundError', async () => {
     await assert.rejects(loadClassifier(join(tmp, 'nope.onnx')), ModelNotFoundError);
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,7 +28,7 @@ let failOn: string | undefined;
 const peakMethod = defineMethod({
   name: 'test-peak',
   description: 'test double: a map peaking at a given pixel',
-  options: z.object({ x: z.number().int().default(2), y: z.number().int().default(2) }),
+  options: z.strictObject({ x: z.number().int().default(2), y: z.number().int().default(2) }),
   async explain(_ctx, image, target, o) {
     calls.push(image.source);
     if (failOn && image.source.endsWith(failOn)) throw new Error('simulated crash');
@@ -107,6 +107,12 @@ describe('evaluation manifest', () => {
     ['negative target', { images: [{ file: 'a.png', target: -1 }] }, /m\.json: images\.0\.target: /],
     ['box of three numbers', { images: [{ file: 'a.png' }, { file: 'b.png', boxes: [[1, 2, 3]] }] }, /m\.json: images\.1\.boxes\.0: /],
     ['inverted box', { images: [{ file: 'a.png', boxes: [[5, 5, 2, 9]] }] }, /images\.0\.boxes\.0: a box is \[x0, y0, x1, y1\] with x0 <= x1/],
+    ['misspelt entry key', { images: [{ file: 'a.png' }, { file: 'b.png', bbox: [[0, 0, 1, 1]] }] }, /m\.json: images\.1: unknown key 'bbox'; did you mean 'boxes'\?/],
+    ['misspelt top-level key', { images: [{ file: 'a.png' }], imagez: [] }, /m\.json: unknown key 'imagez'; did you mean 'images'\?/],
+    ['raw schema words', { images: [{ file: 'a.png', boxes: 'none' }] }, /m\.json: images\.0\.boxes: expected a list, got a string$/],
+    ['a path climbing out', { images: [{ file: 'a.png' }, { file: 'sub/../../a.png' }] }, /m\.json: images\.1\.file: 'sub\/\.\.\/\.\.\/a\.png' climbs out of its folder with '\.\.'/],
+    ['an absolute path', { images: [{ file: '/etc/passwd' }] }, /m\.json: images\.0\.file: '\/etc\/passwd' is absolute/],
+    ['a Windows absolute path', { images: [{ file: 'C:\\data\\a.png' }] }, /images\.0\.file: .* is absolute/],
   ];
   for (const [name, json, message] of bad) {
     it(`rejects ${name}, naming the manifest and the field`, () => {
@@ -123,6 +129,23 @@ describe('evaluation manifest', () => {
     assert.deepEqual(imageIds(['p/q r.png', 'q r.jpg']), ['q_r', 'q_r-2']);
   });
 
+  it('keeps the informational keys the benchmark generator writes', () => {
+    assert.equal(parseManifest({ source: 'make.py', seed: 1, images: [{ file: 'a.png', predicted: 3 }] }, 'm.json').length, 1);
+  });
+
+  it('refuses an image path that is a symlink out of the manifest folder', async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'set'));
+    writeFileSync(join(dir, 'secret.png'), 'x');
+    symlinkSync(join(dir, 'secret.png'), join(dir, 'set', 'a.png'));
+    writeFileSync(join(dir, 'set', 'm.json'), JSON.stringify({ images: [{ file: 'a.png' }] }));
+    await assert.rejects(readManifest(join(dir, 'set', 'm.json')), /images\.0\.file: 'a\.png' resolves to .*secret\.png, outside /);
+    // Inside is fine, through a symlink or not; a missing file is left to the image loader.
+    symlinkSync(join(dir, 'set', 'm.json'), join(dir, 'set', 'b.png'));
+    writeFileSync(join(dir, 'set', 'm2.json'), JSON.stringify({ images: [{ file: 'b.png' }, { file: 'absent.png' }] }));
+    assert.equal((await readManifest(join(dir, 'set', 'm2.json'))).length, 2);
+  });
+
   it('reports unreadable JSON and boxes outside the input', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'm.json'), '{ nope');
@@ -134,6 +157,29 @@ describe('evaluation manifest', () => {
 });
 
 describe('evaluation runner', () => {
+  it('refuses options that would be ignored or that a method does not know, before any work', async () => {
+    const dir = tmp();
+    const items: EvalItem[] = (await writeImages(dir, 1)).map((source) => ({ id: '0', source }));
+    const engine = new Engine(tinyClassifier(), { ep: 'cpu', threads: 1 });
+    const out = join(dir, 'out');
+    const cases: [Record<string, Record<string, unknown>>, RegExp][] = [
+      [{ neuromask: { iterations: 2 } }, /options given for 'neuromask', which is not among the methods run \(test-peak\)/],
+      [{ 'test-peek': { x: 1 } }, /options given for unknown method 'test-peek'; did you mean 'test-peak'\?/],
+      [{ 'test-peak': { z: 1 } }, /unknown option 'z' for test-peak/],
+      [{ 'test-peak': { x: 'left' } }, /option x for test-peak: expected a number, got a string/],
+    ];
+    try {
+      calls.length = 0;
+      for (const [methodOptions, message] of cases) {
+        await assert.rejects(runEvaluation(engine, items, { methods: ['test-peak'], out, methodOptions }), (e: unknown) => e instanceof UsageError && message.test(e.message));
+      }
+      assert.deepEqual(calls, [], 'nothing ran');
+      assert.equal(existsSync(out), false);
+    } finally {
+      await engine.release();
+    }
+  });
+
   it('skips finished pairs when started again, and recomputes when the settings change', async () => {
     const dir = tmp();
     const paths = await writeImages(dir, 3);

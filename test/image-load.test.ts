@@ -182,4 +182,18 @@ describe('loadImage errors', () => {
       });
     }
   });
+
+  it('a JPEG cut after its header: one line, with libvips\' repeated warnings kept in the cause', async () => {
+    const cut = join(dir, 'cut.jpg');
+    await writeFile(cut, (await readFile(PHOTO)).subarray(0, 300));
+    await assert.rejects(loadImage(cut, spec({})), (err: unknown) => {
+      assert.ok(err instanceof ImageError, String(err));
+      assert.doesNotMatch(err.message, /\n/);
+      assert.match(err.message, /cannot decode image: .*premature end of JPEG image$/);
+      const full = (err.cause as Error).message;
+      assert.ok(full.trim().split('\n').length > 1, full);
+      assert.ok(full.startsWith(err.message.slice(`${cut}: cannot decode image: `.length)));
+      return true;
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -69,7 +69,7 @@ describe('resolveNamedModel', () => {
     const r = await resolveNamedModel('mobilenetv2-imagenet', { allowDownload: false });
     assert.equal(r.modelPath, realModel);
     assert.equal(r.labelsPath, realLabels);
-    assert.deepEqual(await readdir(join(SHARED, ENTRY.dir)), before, 'no sidecar in a read-only directory');
+    assert.deepEqual(await readdir(join(SHARED, ENTRY.dir)), before, 'nothing written beside it');
   });
 
   it('rejects a copy with one byte changed (ChecksumError naming file and hashes)', async () => {
@@ -91,20 +91,22 @@ describe('resolveNamedModel', () => {
     });
   });
 
-  it('caches a verified hash in a writable directory, keyed by size and mtime', async () => {
-    const home = join(tmp, 'sidecar');
+  it('hashes on every use: a copy corrupted in place with its old size and mtime is refused', async () => {
+    const home = join(tmp, 'in-place');
     const dir = join(home, ENTRY.dir);
+    const file = join(dir, ENTRY.model.file);
     await mkdir(dir, { recursive: true });
-    await copyFile(realModel, join(dir, ENTRY.model.file));
+    await copyFile(realModel, file);
     await copyFile(realLabels, join(dir, 'labels.txt'));
+    // Whole seconds, so that setting the time back is exact.
+    await utimes(file, 1_700_000_000, 1_700_000_000);
     process.env['NEUROMASK_HOME'] = home;
     await resolveNamedModel('mobilenetv2-imagenet', { allowDownload: false });
-    const side = JSON.parse(await readFile(join(dir, '.verified'), 'utf8')) as Record<string, { sha256: string }>;
-    assert.equal(side[ENTRY.model.file]?.sha256, ENTRY.model.sha256);
-    // A changed file has a new mtime, so the sidecar does not hide the corruption.
-    const bytes = await readFile(realModel);
+    const bytes = await readFile(file);
     bytes[5] = bytes[5]! ^ 1;
-    await writeFile(join(dir, ENTRY.model.file), bytes);
+    await writeFile(file, bytes);
+    await utimes(file, 1_700_000_000, 1_700_000_000);
+    assert.equal((await stat(file)).mtimeMs, 1_700_000_000_000);
     await assert.rejects(resolveNamedModel('mobilenetv2-imagenet', { allowDownload: false }), ChecksumError);
   });
 

@@ -9,16 +9,13 @@ import { UnknownLabelError } from '../errors/unknown-label-error.js';
 import { UnsupportedOpError } from '../errors/unsupported-op-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { NpyFormatError } from '../io/npy.js';
+import { describeZodError } from '../util/zod-words.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, input: 3, model: 4, runtime: 5, cancelled: 130 } as const;
 
 /** The one place typed errors become exit codes and one-line messages. */
 export function describeError(e: unknown): { code: number; message: string } {
-  if (e instanceof ZodError) {
-    const issue = e.issues[0];
-    const path = issue?.path.join('.') || 'options';
-    return { code: EXIT.usage, message: `invalid option ${path}: ${issue?.message ?? e.message}` };
-  }
+  if (e instanceof ZodError) return { code: EXIT.usage, message: `invalid options: ${describeZodError(e)}` };
   if (e instanceof UsageError || e instanceof UnknownLabelError || e instanceof RangeError) return { code: EXIT.usage, message: e.message };
   if (e instanceof ImageError || e instanceof NpyFormatError) return { code: EXIT.input, message: e.message };
   if (e instanceof ModelFormatError || e instanceof ModelNotFoundError || e instanceof ChecksumError || e instanceof UnsupportedOpError) {

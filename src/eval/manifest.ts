@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, resolve } from 'node:path';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors/usage-error.js';
+import { resolveInside, unsafeRelativePath } from '../io/inside-root.js';
+import { describeZodError } from '../util/zod-words.js';
 
 /** [x0, y0, x1, y1], inclusive, in model-input pixels. */
 export type Box = [number, number, number, number];
@@ -11,16 +13,22 @@ const BoxSchema = z
   .tuple([coord, coord, coord, coord])
   .refine(([x0, y0, x1, y1]) => x0 <= x1 && y0 <= y1, { message: 'a box is [x0, y0, x1, y1] with x0 <= x1 and y0 <= y1' });
 
-export const ManifestSchema = z.object({
+/** Strict: a misspelt key (`bbox`) is an error, not an image silently scored without boxes. */
+export const ManifestSchema = z.strictObject({
   images: z
     .array(
-      z.object({
+      z.strictObject({
         file: z.string().min(1),
         target: z.union([z.number().int().nonnegative(), z.string().min(1)]).optional(),
         boxes: z.array(BoxSchema).optional(),
+        /** Informational (the benchmark generator records its model's prediction); not used. */
+        predicted: z.number().int().optional(),
       }),
     )
     .min(1, { message: 'the manifest lists no images' }),
+  /** Informational: what made the manifest, and with which seed. */
+  source: z.string().optional(),
+  seed: z.number().optional(),
 });
 
 /** One image to evaluate: `source` is resolved against the manifest's folder, `id` names its output folder. */
@@ -45,15 +53,24 @@ export function imageIds(files: readonly string[]): string[] {
   });
 }
 
-/** Validate parsed JSON; errors name the manifest and the field (`images.3.boxes.0`). */
+function outside(path: string, i: number, file: string, why: string): UsageError {
+  return new UsageError(`manifest ${path}: images.${i}.file: '${file}' ${why}; image paths are relative to the manifest's folder and stay inside it`);
+}
+
+/**
+ * Validate parsed JSON; errors name the manifest and the field (`images.3.boxes.0`). A manifest may
+ * come from anyone: its image paths are relative to its folder and may not leave it.
+ */
 export function parseManifest(json: unknown, path: string): ManifestEntry[] {
   const parsed = ManifestSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
-    throw new UsageError(`manifest ${path}: ${field}: ${issue?.message ?? 'invalid'}`, { cause: parsed.error });
+    throw new UsageError(`manifest ${path}: ${describeZodError(parsed.error, { schema: ManifestSchema })}`, { cause: parsed.error });
   }
   const dir = dirname(resolve(path));
+  parsed.data.images.forEach((e, i) => {
+    const why = unsafeRelativePath(e.file);
+    if (why) throw outside(path, i, e.file, why);
+  });
   const ids = imageIds(parsed.data.images.map((e) => e.file));
   return parsed.data.images.map((e, i) => ({
     id: ids[i]!,
@@ -87,5 +104,11 @@ export async function readManifest(path: string): Promise<ManifestEntry[]> {
   } catch (cause) {
     throw new UsageError(`manifest ${path}: not valid JSON (${(cause as Error).message})`, { cause });
   }
-  return parseManifest(json, path);
+  const entries = parseManifest(json, path);
+  const dir = dirname(resolve(path));
+  for (const [i, e] of entries.entries()) {
+    const file = relative(dir, e.source);
+    await resolveInside(dir, file, (err) => outside(path, i, file, err.reason));
+  }
+  return entries;
 }

@@ -4,11 +4,11 @@ import { UsageError } from '../errors/usage-error.js';
 import { loadImage, type ImageInput } from '../image/load.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeNpy } from '../io/npy.js';
-import { findMethod, methodNames } from '../methods/registry.js';
 import { energyInBoxes, PointingGame } from '../metrics/pointing-game.js';
 import { resultsCsv } from '../report/csv.js';
 import { summarise, type PointingScore } from '../report/summary.js';
 import type { Engine } from '../runtime/engine.js';
+import { checkMethodOptions } from './check-methods.js';
 import { computePair } from './pair.js';
 import { fromJson, pairKey, restorePair, savePair, type StoredPair } from './pair-store.js';
 import { RandomisedModels, sanityScores, stabilityScore } from './robustness.js';
@@ -18,7 +18,7 @@ export { MASK_METHODS } from './pair.js';
 export type { EvalItem, EvalResults, ExtraMetrics, PairResult, RunOptions } from './types.js';
 
 function checkOptions(o: RunOptions): void {
-  for (const m of o.methods) if (!findMethod(m)) throw new UsageError(`unknown method '${m}' (known: ${methodNames().join(', ')})`);
+  checkMethodOptions(o.methods, o.methodOptions);
   const k = o.stability ?? 0;
   if (!Number.isInteger(k) || k < 0 || k === 1) throw new UsageError(`--stability: expected 0 (off) or a number of seeds ≥ 2, got ${k}`);
 }

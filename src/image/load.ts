@@ -51,7 +51,7 @@ export async function loadImage(source: string | Uint8Array, spec: PreprocessSpe
     }
     data = out.data;
   } catch (err) {
-    throw new ImageError(`cannot decode image: ${(err as Error).message}`, { source: name, cause: err });
+    throw new ImageError(`cannot decode image: ${firstLine((err as Error).message)}`, { source: name, cause: err });
   }
 
   const plane = height * width;
@@ -68,6 +68,14 @@ export async function loadImage(source: string | Uint8Array, spec: PreprocessSpe
     }
   }
   return { source: name, height, width, channels, pixels, display };
+}
+
+/**
+ * libvips repeats its warnings, one per line (a truncated JPEG gives five): the message keeps the
+ * first non-empty line; the full text stays in the error's `cause`.
+ */
+function firstLine(message: string): string {
+  return message.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? message;
 }
 
 export interface CenterCropGeometry {

@@ -1,11 +1,11 @@
-import { UsageError } from '../errors/usage-error.js';
 import type { ImageInput } from '../image/load.js';
 import { labelIndex } from '../models/labels.js';
 import type { Engine } from '../runtime/engine.js';
 import { argmax } from '../util/softmax.js';
 import type { MethodContext, MethodResult } from './method.js';
-import { findMethod, methodNames } from './registry.js';
 import { modelOutputInfo } from './types.js';
+import { parseOptionsOf } from './parse-options.js';
+import { requireMethod } from './registry.js';
 
 export interface ExplainRequest {
   method: string;
@@ -20,9 +20,8 @@ export interface ExplainRequest {
 
 /** `explain(engine, image, {method, target, …})`: any registered method, one interface. */
 export async function explain(engine: Engine, image: ImageInput, req: ExplainRequest): Promise<MethodResult> {
-  const m = findMethod(req.method);
-  if (!m) throw new UsageError(`unknown method '${req.method}' (known: ${methodNames().join(', ')})`);
-  const options = m.options.parse(req.options ?? {});
+  const m = requireMethod(req.method);
+  const options = parseOptionsOf(m, req.options);
   const target = req.target === undefined ? argmax(await engine.forward(image.pixels, 1)) : labelIndex(engine.classifier, req.target);
   const ctx: MethodContext = {
     engine,

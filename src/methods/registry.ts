@@ -1,3 +1,5 @@
+import { UsageError } from '../errors/usage-error.js';
+import { didYouMean } from '../util/nearest.js';
 import type { ExplanationMethod } from './method.js';
 import { GRADIENT_METHODS } from './gradient-methods.js';
 import { neuromaskMethod } from './neuromask-method.js';
@@ -15,6 +17,13 @@ export function findMethod(name: string): ExplanationMethod | undefined {
 
 export function methodNames(): string[] {
   return [...methods.keys()];
+}
+
+/** The method called `name`, or a UsageError listing the known ones and the nearest. */
+export function requireMethod(name: string): ExplanationMethod {
+  const m = methods.get(name);
+  if (!m) throw new UsageError(`unknown method '${name}' (known: ${methodNames().join(', ')})${didYouMean(name, methods.keys())}`);
+  return m;
 }
 
 registerMethod(neuromaskMethod);

@@ -3,6 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ModelFormatError } from '../errors/model-format-error.js';
 import { resolveInside } from '../io/inside-root.js';
+import { describeZodError } from '../util/zod-words.js';
 import type { Classifier } from './classifier.js';
 import { ModelCardSchema, type ModelCard } from './spec.js';
 
@@ -24,12 +25,6 @@ export async function findCard(modelPath: string): Promise<string | undefined> {
   return undefined;
 }
 
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(top level)'}: ${i.message}`)
-    .join('; ');
-}
-
 export async function readCard(path: string): Promise<ModelCard> {
   let json: unknown;
   try {
@@ -39,7 +34,7 @@ export async function readCard(path: string): Promise<ModelCard> {
   }
   const parsed = ModelCardSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ModelFormatError(`invalid model card: ${describeIssues(parsed.error)}`, { source: path, cause: parsed.error });
+    throw new ModelFormatError(`invalid model card: ${describeZodError(parsed.error, { schema: ModelCardSchema })}`, { source: path, cause: parsed.error });
   }
   return parsed.data;
 }

@@ -13,11 +13,12 @@ import { parseModelJson, readTfjsModel } from '../tfjs/read.js';
 import type { TfjsArtifacts, TfjsModelJson } from '../tfjs/types.js';
 import { findBuiltin, listBuiltins } from './builtin.js';
 import { resolveNamedModel, type ResolveOptions } from './cache.js';
-import { cardCandidates, cardLabels, describeIssues, findCard, readCard, readLabelsFile } from './card.js';
+import { cardCandidates, cardLabels, findCard, readCard, readLabelsFile } from './card.js';
 import { cardlessSpec, type NoCard } from './cardless.js';
 import { findPackageModel, PACKAGE_MODELS, packageModelPath, readPackageModel } from './packages.js';
 import { findNamedModel, namedModelNames } from './registry.js';
 import { channelCount, PreprocessSpecSchema, type ModelCard, type PreprocessSpec } from './spec.js';
+import { describeZodError } from '../util/zod-words.js';
 
 export { labelIndex } from './labels.js';
 
@@ -141,7 +142,7 @@ function pickSpec(loc: Located, loaded: Loaded, input: ValueInfo, over: Classifi
   const parsed = PreprocessSpecSchema.safeParse(wanted);
   if (!parsed.success) {
     const what = loc.card ? 'the card plus the options given' : 'the options given';
-    throw new ModelFormatError(`the preprocessing from ${what} is invalid: ${describeIssues(parsed.error)}`, { source: loc.cardPath ?? loc.modelPath, cause: parsed.error });
+    throw new ModelFormatError(`the preprocessing from ${what} is invalid: ${describeZodError(parsed.error, { schema: PreprocessSpecSchema })}`, { source: loc.cardPath ?? loc.modelPath, cause: parsed.error });
   }
   return { spec: parsed.data, ...(noCard ? { noCard } : {}) };
 }

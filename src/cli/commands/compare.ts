@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { parseInput } from '../../errors/parse-input.js';
 import { UsageError } from '../../errors/usage-error.js';
 import { imageIds } from '../../eval/manifest.js';
 import { runEvaluation, writeResults, type EvalItem } from '../../eval/runner.js';
@@ -10,8 +11,10 @@ import type { Classifier } from '../../models/classifier.js';
 import { writeReport } from '../../report/build.js';
 import { summaryText } from '../../report/summary.js';
 import { Engine } from '../../runtime/engine.js';
+import { checkMethodOptions } from '../../eval/check-methods.js';
 import { collectImages } from '../images.js';
 import { addPreprocessOptions, loadWithFlags, PreprocessFlagsSchema } from '../preprocess-flags.js';
+import { checkOutDir } from '../validate-out.js';
 import { progress, type Progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
 
@@ -60,6 +63,16 @@ export function parseStability(v: string): number {
   const k = /^\d+$/.test(v.trim()) ? Number(v) : NaN;
   if (!Number.isInteger(k) || k === 1) throw new UsageError(`--stability: expected 0 (off) or a number of seeds ≥ 2, got '${v}'`);
   return k;
+}
+
+/**
+ * Before loading a model or an image: the output folder, the methods, each method's options (for a
+ * method that runs, by its strict schema) and --stability.
+ */
+export async function checkRunFlags(f: RunFlags & { out: string }): Promise<void> {
+  await checkOutDir(f.out);
+  checkMethodOptions(parseMethods(f.methods), parseMethodOptions(f.options));
+  parseStability(f.stability);
 }
 
 export function addRunOptions(cmd: Command, defaultOut: string): Command {
@@ -130,7 +143,8 @@ export function registerCompare(program: Command): void {
     .argument('<images...>', 'image files or folders')
     .option('-t, --target <class>', 'class index or label to explain (default: each image\'s predicted class)');
   addRunOptions(cmd, 'neuromask-compare').action(async (args: string[], raw: Record<string, unknown>) => {
-    const f = RunFlagsSchema.extend({ out: z.string(), target: z.string().optional() }).parse(raw);
+    const f = parseInput(RunFlagsSchema.extend({ out: z.string(), target: z.string().optional() }), raw, { flags: true });
+    await checkRunFlags(f);
     const paths = await collectImages(args);
     const classifier = await loadWithFlags(f.model, f);
     const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { parseInput } from '../../errors/parse-input.js';
 import { checkBoxes, readManifest } from '../../eval/manifest.js';
 import { collectImages } from '../images.js';
 import { loadWithFlags } from '../preprocess-flags.js';
-import { addRunOptions, runAndReport, RunFlagsSchema } from './compare.js';
+import { addRunOptions, checkRunFlags, runAndReport, RunFlagsSchema } from './compare.js';
 
 const EvaluateFlagsSchema = RunFlagsSchema.extend({
   out: z.string(),
@@ -19,7 +20,8 @@ export function registerEvaluate(program: Command): void {
     .option('--tolerance <px>', 'pointing-game tolerance in model-input pixels (default 15)')
     .option('--limit <n>', 'only the first n images of the manifest');
   addRunOptions(cmd, 'neuromask-evaluate').action(async (manifestPath: string, raw: Record<string, unknown>) => {
-    const f = EvaluateFlagsSchema.parse(raw);
+    const f = parseInput(EvaluateFlagsSchema, raw, { flags: true });
+    await checkRunFlags(f);
     const entries = (await readManifest(manifestPath)).slice(0, f.limit);
     const classifier = await loadWithFlags(f.model, f);
     checkBoxes(entries, classifier.spec.inputSize[0], classifier.spec.inputSize[1], manifestPath);

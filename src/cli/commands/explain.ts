@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../../errors/usage-error.js';
 import { loadImage, type ImageInput } from '../../image/load.js';
 import { explanationSummary, writeExplanation } from '../../io/explanation-files.js';
-import { decodeNpy } from '../../io/npy.js';
 import { NeuroMaskOptionsSchema } from '../../methods/neuromask/options.js';
 import { neuromask } from '../../methods/neuromask/neuromask.js';
 import { DEFAULT_MODEL } from '../../models/builtin.js';
@@ -15,8 +13,13 @@ import { addPreprocessOptions, loadWithFlags, PreprocessFlagsSchema } from '../p
 import { progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
 import { explain } from '../../methods/explain.js';
-import { findMethod, methodNames } from '../../methods/registry.js';
+import { methodNames, requireMethod } from '../../methods/registry.js';
 import { writeMethodResult } from '../../io/method-files.js';
+import { parseInput } from '../../errors/parse-input.js';
+import { neuromaskMethod } from '../../methods/neuromask-method.js';
+import { parseOptionsOf } from '../../methods/parse-options.js';
+import { readInitMask } from '../init-mask.js';
+import { checkOutDir } from '../validate-out.js';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -87,9 +90,8 @@ function parseMethodOptions(text: string | undefined): Record<string, unknown> {
 
 /** Any registered method other than NeuroMask: overlay.png, map.png, map.npy, result.json per image. */
 async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<void> {
-  const method = findMethod(f.method);
-  if (!method) throw new UsageError(`unknown method '${f.method}' (known: ${methodNames().join(', ')})`);
-  const options = method.options.parse(parseMethodOptions(f.options)) as Record<string, unknown>;
+  const method = requireMethod(f.method);
+  const options = parseOptionsOf(method, parseMethodOptions(f.options)) as Record<string, unknown>;
   const paths = await collectImages(imageArgs);
   const classifier = await loadWithFlags(f.model, f);
   const target = parseTarget(f.target);
@@ -123,7 +125,7 @@ export function registerExplain(program: Command): void {
     .option('-m, --model <model>', `built-in, package or named model, an .onnx path, or a TF.js model.json or its folder (default: ${DEFAULT_MODEL})`)
     .option('-t, --target <class>', 'class index or label to explain (default: the predicted class)')
     .option('--method <name>', `explanation method (default neuromask): ${methodNames().join(', ')}`)
-    .option('--options <json>', 'options of a --method other than neuromask, as JSON, e.g. \'{"steps": 64}\'')
+    .option('--options <json>', 'the method\'s options as JSON, e.g. \'{"steps": 64}\' (for neuromask: any option without a flag, e.g. \'{"blurSigma": 5}\')')
     .option('-p, --preset <name>', 'default | reference | imagenet | cifar')
     .option('-n, --iterations <n>', 'optimisation steps')
     .option('--lr <rate>', 'learning rate')
@@ -152,10 +154,15 @@ export function registerExplain(program: Command): void {
     .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)')
     .option('--json', 'print each result as a JSON line on stdout')
     .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
-      const f = ExplainFlagsSchema.parse(raw);
+      const f = parseInput(ExplainFlagsSchema, raw, { flags: true });
+      await checkOutDir(f.out);
       if (f.method !== 'neuromask') return explainWithMethod(imageArgs, f);
-      const options = NeuroMaskOptionsSchema.parse(
-        defined({
+      // --options takes NeuroMask's options without a flag (blurSigma, smoothnessKind); flags win.
+      const json = parseMethodOptions(f.options);
+      parseOptionsOf(neuromaskMethod, json);
+      const options = parseInput(NeuroMaskOptionsSchema, {
+        ...json,
+        ...defined({
           preset: f.preset,
           iterations: f.iterations,
           optimizer: f.optimizer,
@@ -176,13 +183,11 @@ export function registerExplain(program: Command): void {
           historyEvery: f.history,
           batchSize: f.batchSize,
         }),
-      );
+      }, { noun: 'option', owner: 'neuromask' });
       const paths = await collectImages(imageArgs);
       const classifier = await loadWithFlags(f.model, f);
       const target = parseTarget(f.target);
-      const initLogits = f.initMask ? decodeNpy(await readFile(f.initMask).catch((cause: unknown) => {
-        throw new UsageError(`--init-mask: cannot read ${f.initMask}`, { cause });
-      })).data : undefined;
+      const initLogits = f.initMask ? await readInitMask(f.initMask) : undefined;
       const engine = new Engine(classifier, runtimeOptions(f));
       const dirs = outputDirs(paths, f.out);
       try {
