@@ -194,7 +194,7 @@ export async function extremalPerturbation(
   for (let a = 0; a < A; a++) onehot[a * c.numClasses + target] = 1;
 
   const key = `extremal-perturbation:${JSON.stringify({ param, step, sigma, L })}`;
-  const session = await engine.session(key, String(A), () => buildGraph(engine, A, param, rows, L));
+  const session = await engine.session(key, String(A), async () => (await engine.prepare(A), buildGraph(engine, A, param, rows, L)));
   const p = new Float32Array(A * P).fill(1);
   const velocity = new Float32Array(A * P);
   const cot = new Float32Array(A * H * W);

@@ -104,7 +104,7 @@ export async function meaningfulPerturbation(
   const C = engine.channels;
   const param: [number, number] = [paramSize(H, o.maskScale), paramSize(W, o.maskScale)];
   const key = `meaningful-perturbation:${JSON.stringify({ param, l1: o.l1, tv: o.tv, beta: o.beta })}`;
-  const session = await engine.session(key, '1', () => buildGraph(engine, param, o));
+  const session = await engine.session(key, '1', async () => (await engine.prepare(1), buildGraph(engine, param, o)));
   const onehot = new Float32Array(c.numClasses);
   onehot[target] = 1;
   const feeds = {

@@ -11,6 +11,7 @@ import { writeReport } from '../../report/build.js';
 import { summaryText } from '../../report/summary.js';
 import { Engine } from '../../runtime/engine.js';
 import { collectImages } from '../images.js';
+import { stopSignal } from '../interrupt.js';
 import { progress, type Progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
 
@@ -84,10 +85,8 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
   const methods = parseMethods(f.methods);
   const methodOptions = parseMethodOptions(f.options);
   const stability = parseStability(f.stability);
-  const engine = new Engine(classifier, runtimeOptions(f));
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const signal = stopSignal();
+  const engine = new Engine(classifier, runtimeOptions(f), { signal });
   let bar: Progress | undefined;
   try {
     const results = await runEvaluation(engine, items, {
@@ -97,7 +96,7 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
       methodOptions,
       stability,
       sanity: f.sanity,
-      signal: controller.signal,
+      signal,
       ...(extra.tolerance !== undefined ? { tolerance: extra.tolerance } : {}),
       onProgress: (done, total, s) => {
         bar ??= progress(total, extra.label);
@@ -116,7 +115,6 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
     process.stdout.write(`${results.pairs.length} pairs${reused} in ${results.seconds.toFixed(1)} s → ${shortPath(report)}, results.json, results.csv\n`);
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSigint);
     await engine.release();
   }
 }
@@ -129,7 +127,7 @@ export function registerCompare(program: Command): void {
     .option('-t, --target <class>', 'class index or label to explain (default: each image\'s predicted class)');
   addRunOptions(cmd, 'neuromask-compare').action(async (args: string[], raw: Record<string, unknown>) => {
     const f = RunFlagsSchema.extend({ out: z.string(), target: z.string().optional() }).parse(raw);
-    const paths = await collectImages(args);
+    const paths = await collectImages(args, { exclude: [f.out] });
     const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
     const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
     const ids = imageIds(paths);

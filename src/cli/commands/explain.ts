@@ -1,22 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../../errors/usage-error.js';
-import { loadImage, type ImageInput } from '../../image/load.js';
-import { explanationSummary, writeExplanation } from '../../io/explanation-files.js';
 import { decodeNpy } from '../../io/npy.js';
 import { NeuroMaskOptionsSchema } from '../../methods/neuromask/options.js';
-import { neuromask } from '../../methods/neuromask/neuromask.js';
 import { loadClassifier } from '../../models/classifier.js';
 import { DEFAULT_MODEL } from '../../models/builtin.js';
 import { Engine } from '../../runtime/engine.js';
 import { collectImages } from '../images.js';
-import { progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
-import { explain } from '../../methods/explain.js';
 import { findMethod, methodNames } from '../../methods/registry.js';
-import { writeMethodResult } from '../../io/method-files.js';
+import { methodJob, neuromaskJob, reportStage } from '../explain-jobs.js';
+import { runFolder } from '../folder-run.js';
+import { stopSignal } from '../interrupt.js';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -50,6 +46,7 @@ const ExplainFlagsSchema = RuntimeFlagsSchema.extend({
   json: z.boolean().default(false),
   method: z.string().default('neuromask'),
   options: z.string().optional(),
+  failFast: z.boolean().default(false),
 });
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -60,16 +57,6 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 function parseTarget(t: string | undefined): number | string | undefined {
   if (t === undefined) return undefined;
   return /^\d+$/.test(t) ? Number(t) : t;
-}
-
-function outputDirs(images: readonly string[], root: string): string[] {
-  const used = new Map<string, number>();
-  return images.map((p) => {
-    const stem = basename(p, extname(p)) || 'image';
-    const n = used.get(stem) ?? 0;
-    used.set(stem, n + 1);
-    return join(root, n === 0 ? stem : `${stem}-${n + 1}`);
-  });
 }
 
 type ExplainFlags = z.output<typeof ExplainFlagsSchema>;
@@ -90,26 +77,14 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<
   const method = findMethod(f.method);
   if (!method) throw new UsageError(`unknown method '${f.method}' (known: ${methodNames().join(', ')})`);
   const options = method.options.parse(parseMethodOptions(f.options)) as Record<string, unknown>;
-  const paths = await collectImages(imageArgs);
+  const paths = await collectImages(imageArgs, { exclude: [f.out] });
   const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
   const target = parseTarget(f.target);
-  const engine = new Engine(classifier, runtimeOptions(f));
-  const dirs = outputDirs(paths, f.out);
+  const signal = stopSignal();
+  const engine = new Engine(classifier, runtimeOptions(f), { signal, onStage: reportStage });
   try {
-    for (const [i, p] of paths.entries()) {
-      const image = await loadImage(p, classifier.spec);
-      let bar: ReturnType<typeof progress> | undefined;
-      const r = await explain(engine, image, {
-        method: f.method,
-        ...(target !== undefined ? { target } : {}),
-        seed: f.seed ?? 0,
-        options,
-        onProgress: (done, total) => (bar ??= progress(total, basename(p))).update(done, {}),
-      });
-      bar?.stop();
-      await writeMethodResult(dirs[i]!, r, image, { colormap: f.colormap, alpha: f.alpha });
-      process.stdout.write(`${p}: ${f.method} for ${r.target.label ?? r.target.index} (class ${r.target.index}), ${r.cost.forwardPasses} forward / ${r.cost.backwardPasses} backward passes, ${r.cost.seconds.toFixed(1)} s → ${dirs[i]}\n`);
-    }
+    const job = methodJob(engine, f.method, options, { target, seed: f.seed ?? 0, signal }, f);
+    await runFolder(paths, job, { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
   } finally {
     await engine.release();
   }
@@ -151,6 +126,7 @@ export function registerExplain(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)')
     .option('--json', 'print each result as a JSON line on stdout')
+    .option('--fail-fast', 'stop at the first image that cannot be read (default: report it, go on, exit non-zero at the end)')
     .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
       const f = ExplainFlagsSchema.parse(raw);
       if (f.method !== 'neuromask') return explainWithMethod(imageArgs, f);
@@ -177,41 +153,18 @@ export function registerExplain(program: Command): void {
           batchSize: f.batchSize,
         }),
       );
-      const paths = await collectImages(imageArgs);
+      const paths = await collectImages(imageArgs, { exclude: [f.out] });
       const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
       const target = parseTarget(f.target);
-      const initLogits = f.initMask ? decodeNpy(await readFile(f.initMask).catch((cause: unknown) => {
+      const initMask = f.initMask ? await readFile(f.initMask).catch((cause: unknown) => {
         throw new UsageError(`--init-mask: cannot read ${f.initMask}`, { cause });
-      })).data : undefined;
-      const engine = new Engine(classifier, runtimeOptions(f));
-      const dirs = outputDirs(paths, f.out);
+      }) : undefined;
+      const initLogits = initMask ? decodeNpy(initMask).data : undefined;
+      const signal = stopSignal();
+      const engine = new Engine(classifier, runtimeOptions(f), { signal, onStage: reportStage });
       try {
-        for (let i = 0; i < paths.length; i += options.batchSize) {
-          const batchPaths = paths.slice(i, i + options.batchSize);
-          const images: ImageInput[] = [];
-          for (const p of batchPaths) images.push(await loadImage(p, classifier.spec));
-          const items = images.map((image) => ({ image, ...(target !== undefined ? { target } : {}), ...(initLogits ? { initLogits } : {}) }));
-          const label = paths.length > 1 ? `[${i + 1}-${i + batchPaths.length}/${paths.length}]` : basename(paths[0]!);
-          let bar: ReturnType<typeof progress> | undefined;
-          const results = await neuromask(engine, items, options, {
-            onProgress: (p) => {
-              if (p.item !== i) return;
-              bar ??= progress(p.iterations, label);
-              bar.update(p.iteration + 1, { loss: p.total.toFixed(3), p: p.targetProbability.toFixed(3) });
-            },
-          });
-          bar?.stop();
-          for (const [k, e] of results.entries()) {
-            await writeExplanation(dirs[i + k]!, e, images[k]!, { colormap: f.colormap, alpha: f.alpha });
-            if (f.json) process.stdout.write(`${JSON.stringify({ ...explanationSummary(e), lossCurve: undefined, out: dirs[i + k] })}\n`);
-            else {
-              process.stdout.write(
-                `${e.image}: ${e.target.label ?? e.target.index} (class ${e.target.index}) p ${e.probabilities.original.toFixed(3)} → masked ${e.probabilities.masked.toFixed(3)}, ` +
-                  `mask area ${(100 * e.maskArea).toFixed(1)}%, ${e.cost.seconds.toFixed(1)} s → ${dirs[i + k]}\n`,
-              );
-            }
-          }
-        }
+        const run = { target, signal, ...(initMask && initLogits ? { initMask, initLogits } : {}) };
+        await runFolder(paths, neuromaskJob(engine, options, run, f), { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
       } finally {
         await engine.release();
       }

@@ -130,10 +130,10 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
 
   const deletion = cfg.weights.deletion !== 0;
   const modelBatch = deletion ? 2 * n : n;
-  const key = JSON.stringify({ step: cfg.weights, T: cfg.temperature, L: cfg.weightLimit, lap: cfg.laplacianSize, smooth: cfg.smoothness, param });
-  const session = await engine.session(key, String(n), () =>
+  const key = `neuromask-step:${JSON.stringify({ step: cfg.weights, T: cfg.temperature, L: cfg.weightLimit, lap: cfg.laplacianSize, smooth: cfg.smoothness, param })}`;
+  const session = await engine.session(key, String(n), async () =>
     buildStepGraph({
-      model: engine.graph(modelBatch),
+      model: await engine.prepare(modelBatch),
       inputName: c.inputName,
       outputName: c.outputName,
       outputKind: c.outputKind,
