@@ -73,7 +73,7 @@ describe('explain stops on SIGINT / SIGTERM', () => {
   for (const c of cases) {
     it(`${c.name}: exit ${c.code}, nothing written`, { timeout: 180_000 }, async () => {
       const dir = await workdir();
-      const run = startCli(c.args(dir), dir);
+      const run = startCli([...c.args(dir), '--verbose'], dir);
       await run.waitFor(c.at);
       run.kill(c.signal);
       const r = await run.done;

@@ -115,7 +115,7 @@ export async function runFolder(paths: readonly string[], job: FolderJob, o: Fol
     if (batch.length === job.batchSize) await flush();
   }
   if (!stopped) await flush();
-  if (paths.length > 1 || failed > 0 || skipped > 0) {
+  if (paths.length > 1 || skipped > 0) {
     const parts = [skipped > 0 ? `${skipped} skipped as already explained` : '', failed > 0 ? `${failed} failed` : '', stopped ? 'stopped at the first failure (--fail-fast)' : ''];
     const extra = parts.filter((s) => s !== '').join(', ');
     process.stderr.write(`neuromask: explained ${explained} of ${plural(paths.length, 'image')}${extra ? ` (${extra})` : ''} → ${o.out}\n`);

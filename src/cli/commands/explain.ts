@@ -47,6 +47,7 @@ const ExplainFlagsSchema = RuntimeFlagsSchema.extend({
   method: z.string().default('neuromask'),
   options: z.string().optional(),
   failFast: z.boolean().default(false),
+  verbose: z.boolean().default(false),
 });
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -81,7 +82,7 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<
   const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
   const target = parseTarget(f.target);
   const signal = stopSignal();
-  const engine = new Engine(classifier, runtimeOptions(f), { signal, onStage: reportStage });
+  const engine = new Engine(classifier, runtimeOptions(f), { signal, ...(f.verbose ? { onStage: reportStage } : {}) });
   try {
     const job = methodJob(engine, f.method, options, { target, seed: f.seed ?? 0, signal }, f);
     await runFolder(paths, job, { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
@@ -127,6 +128,7 @@ export function registerExplain(program: Command): void {
     .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)')
     .option('--json', 'print each result as a JSON line on stdout')
     .option('--fail-fast', 'stop at the first image that cannot be read (default: report it, go on, exit non-zero at the end)')
+    .option('--verbose', 'say on stderr when a graph is prepared and an ONNX Runtime session created (seconds each for a large model)')
     .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
       const f = ExplainFlagsSchema.parse(raw);
       if (f.method !== 'neuromask') return explainWithMethod(imageArgs, f);
@@ -161,7 +163,7 @@ export function registerExplain(program: Command): void {
       }) : undefined;
       const initLogits = initMask ? decodeNpy(initMask).data : undefined;
       const signal = stopSignal();
-      const engine = new Engine(classifier, runtimeOptions(f), { signal, onStage: reportStage });
+      const engine = new Engine(classifier, runtimeOptions(f), { signal, ...(f.verbose ? { onStage: reportStage } : {}) });
       try {
         const run = { target, signal, ...(initMask && initLogits ? { initMask, initLogits } : {}) };
         await runFolder(paths, neuromaskJob(engine, options, run, f), { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
