@@ -90,3 +90,19 @@ describe('explain stops on SIGINT / SIGTERM', () => {
     assert.match(r.stderr, /steps.*at most 1024.*riemann-middle/);
   });
 });
+
+describe('compare after SIGINT', () => {
+  it('exits 130 keeping the finished pairs, and a rerun restores them', { timeout: 240_000 }, async () => {
+    const dir = await workdir();
+    await sharp(join(dir, 'a.png')).negate().toFile(join(dir, 'b.png'));
+    const run = startCli(['compare', 'a.png', 'b.png', '--methods', 'gradient,rise', '--options', '{"rise": {"masks": 1e9}}', '-o', 'cmp'], dir);
+    await run.waitFor(/compare 1\/4 .*method rise/);
+    run.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.deepEqual(readdirSync(join(dir, 'cmp', 'pairs', 'a')).sort(), ['gradient.json', 'gradient.npy'], 'the finished pair, no temp file');
+    const again = await startCli(['compare', 'a.png', 'b.png', '--methods', 'gradient', '-o', 'cmp'], dir).done;
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /2 pairs \(1 restored from an earlier run\)/);
+  });
+});
