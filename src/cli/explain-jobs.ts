@@ -5,7 +5,7 @@ import { writeMethodResult } from '../io/method-files.js';
 import { explain } from '../methods/explain.js';
 import { neuromask } from '../methods/neuromask/neuromask.js';
 import type { NeuroMaskOptions } from '../methods/neuromask/options.js';
-import type { Engine, EngineStage } from '../runtime/engine.js';
+import type { Engine, EngineControl, EngineStage } from '../runtime/engine.js';
 import type { ColormapName } from '../viz/colormap.js';
 import type { FolderJob } from './folder-run.js';
 import { progress } from './progress.js';
@@ -24,9 +24,14 @@ function baseSettings(engine: Engine, target: number | string | undefined, f: Ou
 }
 
 /** One stderr line per graph prepared or session created: they take seconds for a large model. */
-export function reportStage(s: EngineStage): void {
+function reportStage(s: EngineStage): void {
   const what = s.stage === 'prepare' ? `preparing ${s.what} for batch ${s.batch}` : `creating an ONNX Runtime session (${s.what.split(':')[0]}, batch ${s.batch})`;
   process.stderr.write(`neuromask: ${what}\n`);
+}
+
+/** The engine watches the run's stop signal; with --verbose it also says what it prepares. */
+export function engineControl(signal: AbortSignal, verbose: boolean): EngineControl {
+  return { signal, ...(verbose ? { onStage: reportStage } : {}) };
 }
 
 export const NEUROMASK_FILES = ['mask.png', 'overlay.png', 'masked.png', 'mask.npy', 'result.json'] as const;

@@ -10,7 +10,7 @@ import { Engine } from '../../runtime/engine.js';
 import { collectImages } from '../images.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
 import { findMethod, methodNames } from '../../methods/registry.js';
-import { methodJob, neuromaskJob, reportStage } from '../explain-jobs.js';
+import { engineControl, methodJob, neuromaskJob } from '../explain-jobs.js';
 import { runFolder } from '../folder-run.js';
 import { stopSignal } from '../interrupt.js';
 
@@ -82,7 +82,7 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<
   const classifier = await loadClassifier(f.model, {}, { allowDownload: true });
   const target = parseTarget(f.target);
   const signal = stopSignal();
-  const engine = new Engine(classifier, runtimeOptions(f), { signal, ...(f.verbose ? { onStage: reportStage } : {}) });
+  const engine = new Engine(classifier, runtimeOptions(f), engineControl(signal, f.verbose));
   try {
     const job = methodJob(engine, f.method, options, { target, seed: f.seed ?? 0, signal }, f);
     await runFolder(paths, job, { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
@@ -163,7 +163,7 @@ export function registerExplain(program: Command): void {
       }) : undefined;
       const initLogits = initMask ? decodeNpy(initMask).data : undefined;
       const signal = stopSignal();
-      const engine = new Engine(classifier, runtimeOptions(f), { signal, ...(f.verbose ? { onStage: reportStage } : {}) });
+      const engine = new Engine(classifier, runtimeOptions(f), engineControl(signal, f.verbose));
       try {
         const run = { target, signal, ...(initMask && initLogits ? { initMask, initLogits } : {}) };
         await runFolder(paths, neuromaskJob(engine, options, run, f), { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
