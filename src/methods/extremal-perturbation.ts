@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { buildGradient } from '../autodiff/index.js';
-import { CancelledError } from '../errors/cancelled-error.js';
 import { gaussianBlur } from '../image/baseline.js';
 import type { ImageInput } from '../image/load.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -10,6 +9,7 @@ import { defineMethod, type MethodContext } from './method.js';
 import { bilinearMatrix, paramSize } from './neuromask/parameterization.js';
 import { normaliseInto } from './neuromask/step-graph.js';
 import { permute } from '../util/permute.js';
+import { stopPoint } from '../util/stop-point.js';
 
 /**
  * TorchRay's `extremal_perturbation` defaults: preservation game, 800 SGD steps (lr 0.01, momentum
@@ -204,7 +204,7 @@ export async function extremalPerturbation(
   const masks = (): Float32Array[] => o.areas.map((_, a) => hostMask(p.subarray(a * P, (a + 1) * P), rows, colsT, param, H, W));
 
   for (let it = 0; it < o.iterations; it++) {
-    if (control.signal?.aborted) throw new CancelledError({ cause: control.signal.reason });
+    await stopPoint(control.signal);
     const flip = o.jitter && it % 2 === 0;
     let area = 0;
     masks().forEach((m, a) => {

@@ -1,10 +1,10 @@
-import { CancelledError } from '../errors/cancelled-error.js';
 import { prepareGraph, prepareSteps } from '../onnx/rewrites/index.js';
 import { writeModel } from '../onnx/write.js';
 import type { Graph } from '../onnx/types.js';
 import type { Classifier } from '../models/classifier.js';
 import { normaliseInto } from '../methods/neuromask/step-graph.js';
 import { GraphBuilder } from '../onnx/builder.js';
+import { stopPoint } from '../util/stop-point.js';
 import { SessionCache, type FeedTensor, type RuntimeOptions, type Session } from './session.js';
 
 /** What an engine reports while it prepares graphs and sessions (seconds each for a large model). */
@@ -25,10 +25,6 @@ export interface EngineControl {
   onStage?: (s: EngineStage) => void;
 }
 
-/** Let pending events (a signal handler) run: setImmediate runs after the poll phase that delivers signals. */
-const yieldToEvents = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-
 /** Name of the pixel input of graphs built with `Engine.pixelGraph`. */
 export const PIXELS = 'nm_pixels';
 
@@ -47,11 +43,8 @@ export class Engine {
   ) {}
 
   /** Throw a CancelledError if the run was aborted, after letting a pending signal handler run. */
-  async checkpoint(): Promise<void> {
-    const { signal } = this.control;
-    if (!signal) return;
-    await yieldToEvents();
-    if (signal.aborted) throw new CancelledError({ cause: signal.reason });
+  checkpoint(): Promise<void> {
+    return stopPoint(this.control.signal);
   }
 
   /** `graph(batch)` one rewrite at a time, checking the signal in between (dequantizing alone takes ~0.5 s for MobileNetV2). */
