@@ -6,6 +6,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerModels } from './commands/models.js';
 import { describeError, EXIT } from './exit-codes.js';
+import { installSignalHandlers, signalExitCode } from './interrupt.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('neuromask')
@@ -18,16 +19,23 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerModels(program);
   registerCompare(program);
   registerEvaluate(program);
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
+  const removeHandlers = installSignalHandlers();
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+    // A signal that came after the last check still means the run was interrupted.
+    return signalExitCode() ?? (typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    const interrupted = signalExitCode();
+    if (interrupted !== undefined) {
+      process.stderr.write('neuromask: interrupted; nothing half-written was left\n');
+      return interrupted;
+    }
     const { code, message } = describeError(e);
     process.stderr.write(`neuromask: ${message}\n`);
     if (process.env['NEUROMASK_DEBUG']) console.error(e);
     return code;
+  } finally {
+    removeHandlers();
   }
 }

@@ -56,8 +56,8 @@ export class RandomisedModels {
     const first = cascade[0];
     const last = cascade[cascade.length - 1];
     if (!first || !last) throw new UsageError(`--sanity: ${this.engine.classifier.name} has no Conv, Gemm or MatMul weights to randomise`);
-    const top = new Engine(first.classifier, this.engine.runtime);
-    const all = cascade.length === 1 ? top : new Engine(last.classifier, this.engine.runtime);
+    const top = new Engine(first.classifier, this.engine.runtime, this.engine.control);
+    const all = cascade.length === 1 ? top : new Engine(last.classifier, this.engine.runtime, this.engine.control);
     this.engines = { top, all, topLayer: first.layer };
     return this.engines;
   }

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors/usage-error.js';
 import { loadImage, type ImageInput } from '../image/load.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { sweepLeftovers, writeFileAtomic } from '../io/atomic.js';
 import { decodeNpy } from '../io/npy.js';
 import { energyInBoxes, PointingGame } from '../metrics/pointing-game.js';
 import { resultsCsv } from '../report/csv.js';
@@ -45,6 +45,7 @@ export async function runEvaluation(engine: Engine, items: readonly EvalItem[], 
     for (const item of items) {
       const dir = join(o.out, 'pairs', item.id);
       await mkdir(dir, { recursive: true });
+      await sweepLeftovers(dir); // temp files of a killed run (they are never read, only in the way)
       let image: ImageInput | undefined;
       for (const method of o.methods) {
         const report = (step: string) => o.onProgress?.(pairs.length, total, { image: item.id, method, step });

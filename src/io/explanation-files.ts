@@ -1,16 +1,18 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ImageInput } from '../image/load.js';
 import type { Explanation } from '../methods/neuromask/neuromask.js';
 import type { ColormapName } from '../viz/colormap.js';
 import { animationGif, maskedPng, maskPng, overlayPng } from '../viz/render.js';
-import { commitDir, tempDirFor } from './atomic.js';
+import { writeFolderAtomic } from './atomic.js';
 import { encodeNpy } from './npy.js';
 
 export interface WriteOptions {
   colormap: ColormapName;
   /** Heat-map weight in the overlay (the paper: 0.8 for ImageNet, 0.6 for CIFAR). */
   alpha: number;
+  /** Stored in result.json as `settings`: what a rerun compares to skip the image. */
+  settings?: Record<string, unknown>;
+  /** Checked before the folder is put in place: an interrupted write leaves nothing. */
+  signal?: AbortSignal;
 }
 
 /** The Explanation without its arrays: what result.json holds. */
@@ -25,19 +27,22 @@ export function explanationSummary(e: Explanation): Record<string, unknown> {
  */
 export async function writeExplanation(dir: string, e: Explanation, image: ImageInput, o: WriteOptions): Promise<void> {
   const { height: h, width: w } = e;
-  await mkdir(join(dir, '..'), { recursive: true });
-  const tmp = await tempDirFor(dir);
-  const files: [string, Uint8Array | string][] = [
-    ['mask.png', await maskPng(e.mask, h, w)],
-    ['overlay.png', await overlayPng(image.display, h, w, e.mask, { colormap: o.colormap, alpha: o.alpha })],
-    ['masked.png', await maskedPng(image.display, h, w, e.mask)],
-    ['mask.npy', encodeNpy(e.mask, [h, w])],
-    ['result.json', JSON.stringify(explanationSummary(e), null, 2)],
-  ];
-  if (e.history.length > 1) {
-    const frames = await Promise.all(e.history.map((f) => overlayPng(image.display, h, w, f.mask, { colormap: o.colormap, alpha: o.alpha })));
-    files.push(['evolution.gif', await animationGif(frames, 120)]);
-  }
-  for (const [name, data] of files) await writeFile(join(tmp, name), data);
-  await commitDir(tmp, dir);
+  await writeFolderAtomic(
+    dir,
+    async () => {
+      const files: [string, Uint8Array | string][] = [
+        ['mask.png', await maskPng(e.mask, h, w)],
+        ['overlay.png', await overlayPng(image.display, h, w, e.mask, { colormap: o.colormap, alpha: o.alpha })],
+        ['masked.png', await maskedPng(image.display, h, w, e.mask)],
+        ['mask.npy', encodeNpy(e.mask, [h, w])],
+        ['result.json', JSON.stringify({ ...explanationSummary(e), ...(o.settings ? { settings: o.settings } : {}) }, null, 2)],
+      ];
+      if (e.history.length > 1) {
+        const frames = await Promise.all(e.history.map((f) => overlayPng(image.display, h, w, f.mask, { colormap: o.colormap, alpha: o.alpha })));
+        files.push(['evolution.gif', await animationGif(frames, 120)]);
+      }
+      return files;
+    },
+    o.signal,
+  );
 }

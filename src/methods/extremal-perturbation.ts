@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { buildGradient } from '../autodiff/index.js';
-import { CancelledError } from '../errors/cancelled-error.js';
 import { gaussianBlur } from '../image/baseline.js';
 import type { ImageInput } from '../image/load.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -10,6 +9,7 @@ import { defineMethod, type MethodContext } from './method.js';
 import { bilinearMatrix, paramSize } from './neuromask/parameterization.js';
 import { normaliseInto } from './neuromask/step-graph.js';
 import { permute } from '../util/permute.js';
+import { stopPoint } from '../util/stop-point.js';
 
 /**
  * TorchRay's `extremal_perturbation` defaults: preservation game, 800 SGD steps (lr 0.01, momentum
@@ -194,7 +194,7 @@ export async function extremalPerturbation(
   for (let a = 0; a < A; a++) onehot[a * c.numClasses + target] = 1;
 
   const key = `extremal-perturbation:${JSON.stringify({ param, step, sigma, L })}`;
-  const session = await engine.session(key, String(A), () => buildGraph(engine, A, param, rows, L));
+  const session = await engine.session(key, String(A), async () => (await engine.prepare(A), buildGraph(engine, A, param, rows, L)));
   const p = new Float32Array(A * P).fill(1);
   const velocity = new Float32Array(A * P);
   const cot = new Float32Array(A * H * W);
@@ -204,7 +204,7 @@ export async function extremalPerturbation(
   const masks = (): Float32Array[] => o.areas.map((_, a) => hostMask(p.subarray(a * P, (a + 1) * P), rows, colsT, param, H, W));
 
   for (let it = 0; it < o.iterations; it++) {
-    if (control.signal?.aborted) throw new CancelledError({ cause: control.signal.reason });
+    await stopPoint(control.signal);
     const flip = o.jitter && it % 2 === 0;
     let area = 0;
     masks().forEach((m, a) => {

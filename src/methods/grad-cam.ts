@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { CancelledError } from '../errors/cancelled-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import { lastSpatialLayer, targetGradients } from '../runtime/gradients.js';
 import { targetInfo } from './gradient.js';
 import { defineMethod } from './method.js';
 import { bilinearMatrix } from './neuromask/parameterization.js';
+import { stopPoint } from '../util/stop-point.js';
 
 export const GradCamOptionsSchema = z
   .object({
@@ -41,7 +41,7 @@ export const gradCamMethod = defineMethod({
   options: GradCamOptionsSchema,
   async explain(ctx, image, target, options) {
     const t0 = performance.now();
-    if (ctx.signal?.aborted) throw new CancelledError({ cause: ctx.signal.reason });
+    await stopPoint(ctx.signal);
     const layer = options.layer ?? lastSpatialLayer(ctx.engine);
     const { grad, activation, dims } = await targetGradients(ctx.engine, image.pixels, 1, [target], layer);
     if (dims.length !== 4 || !activation) throw new UsageError(`grad-cam: layer '${layer}' is not a 4-D feature map (dims ${dims.join('×')}); name one with --options '{"layer": …}'`);

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { CancelledError } from '../errors/cancelled-error.js';
 import type { Engine } from '../runtime/engine.js';
 import { targetGradients } from '../runtime/gradients.js';
-import { defineMethod, type MethodContext } from './method.js';
+import type { MethodContext } from './method.js';
 import type { TargetInfo } from './types.js';
+import { stopPoint } from '../util/stop-point.js';
 
 // Shared by the gradient-family methods (gradient, SmoothGrad, Integrated Gradients).
 
@@ -54,7 +54,7 @@ export async function batchedGradients(
   const batch = new Float32Array(n * size);
   const targets = new Array<number>(n).fill(target);
   for (let r = 0; r < runs; r++) {
-    if (ctx.signal?.aborted) throw new CancelledError({ cause: ctx.signal.reason });
+    await stopPoint(ctx.signal);
     const first = r * n;
     const used = Math.min(n, count - first);
     for (let j = 0; j < n; j++) {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { buildGradient } from '../autodiff/index.js';
-import { CancelledError } from '../errors/cancelled-error.js';
 import { gaussianBlur } from '../image/baseline.js';
 import type { ImageInput } from '../image/load.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -10,6 +9,7 @@ import { defineMethod, type MethodContext } from './method.js';
 import { adam } from './neuromask/optimizer.js';
 import { maskFromLogits, maskFromLogitsHost, paramSize } from './neuromask/parameterization.js';
 import { normaliseInto } from './neuromask/step-graph.js';
+import { stopPoint } from '../util/stop-point.js';
 
 /**
  * Fong & Vedaldi (2017) used λ1 = 1e-4 on Σ|1 − m| and λ2 = 1e-2 on Σ|∇m|^β over the 28×28 mask
@@ -104,7 +104,7 @@ export async function meaningfulPerturbation(
   const C = engine.channels;
   const param: [number, number] = [paramSize(H, o.maskScale), paramSize(W, o.maskScale)];
   const key = `meaningful-perturbation:${JSON.stringify({ param, l1: o.l1, tv: o.tv, beta: o.beta })}`;
-  const session = await engine.session(key, '1', () => buildGraph(engine, param, o));
+  const session = await engine.session(key, '1', async () => (await engine.prepare(1), buildGraph(engine, param, o)));
   const onehot = new Float32Array(c.numClasses);
   onehot[target] = 1;
   const feeds = {
@@ -116,7 +116,7 @@ export async function meaningfulPerturbation(
   const opt = adam(w.length, { lr: o.learningRate });
   const lossCurve: MeaningfulPerturbationRun['lossCurve'] = [];
   for (let it = 0; it < o.iterations; it++) {
-    if (control.signal?.aborted) throw new CancelledError({ cause: control.signal.reason });
+    await stopPoint(control.signal);
     const r = await session.run({ ...feeds, [MP.w]: { data: w, dims: [1, 1, ...param] } });
     lossCurve.push({ loss: r[MP.loss]!.data[0]!, probability: r[MP.prob]!.data[0]! });
     opt.step(w, r[MP.grad]!.data);

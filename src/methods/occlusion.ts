@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { CancelledError } from '../errors/cancelled-error.js';
 import { makeBaseline } from '../image/baseline.js';
 import { toProbabilities } from '../util/softmax.js';
 import { defineMethod } from './method.js';
+import { stopPoint } from '../util/stop-point.js';
 
 export const OcclusionOptionsSchema = z
   .object({
@@ -50,7 +50,7 @@ export const occlusionMethod = defineMethod({
     const sum = new Float64Array(H * W);
     const count = new Float64Array(H * W);
     for (let start = 0; start < patches.length; start += n) {
-      if (ctx.signal?.aborted) throw new CancelledError({ cause: ctx.signal.reason });
+      await stopPoint(ctx.signal);
       const chunk = patches.slice(start, start + n);
       chunk.forEach(([y0, x0], k) => {
         const o = k * C * H * W;

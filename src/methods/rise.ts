@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { CancelledError } from '../errors/cancelled-error.js';
 import { rng } from '../util/random.js';
 import { toProbabilities } from '../util/softmax.js';
 import { defineMethod } from './method.js';
 import { bilinearMatrix } from './neuromask/parameterization.js';
+import { stopPoint } from '../util/stop-point.js';
 
 export const RiseOptionsSchema = z
   .object({
@@ -89,7 +89,7 @@ export const riseMethod = defineMethod({
     const masks: Float32Array[] = [];
     const saliency = new Float64Array(H * W);
     for (let start = 0; start < N; start += n) {
-      if (ctx.signal?.aborted) throw new CancelledError({ cause: ctx.signal.reason });
+      await stopPoint(ctx.signal);
       const count = Math.min(n, N - start);
       for (let k = 0; k < count; k++) {
         const m = (masks[k] = next());

@@ -94,7 +94,7 @@ export async function modelRandomisationCheck(
   const original = prep(await explainMap(engine));
   const out: RandomisationResult[] = [];
   for (const { layer, classifier } of cascadingRandomisations(engine.classifier, seed)) {
-    const e = new Engine(classifier, engine.runtime);
+    const e = new Engine(classifier, engine.runtime, engine.control);
     try {
       const map = prep(await explainMap(e));
       const [probability] = await targetProbabilities(e, image.pixels, 1, target);

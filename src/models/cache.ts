@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ChecksumError } from '../errors/checksum-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
+import { trackTemp, untrackTemp } from '../io/temp-registry.js';
 import { findNamedModel, namedModelNames, type NamedModel, type RemoteFile } from './registry.js';
 
 export interface DownloadProgress {
@@ -63,6 +64,7 @@ async function download(dir: string, rf: RemoteFile, opts: ResolveOptions): Prom
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${rf.file}.${randomBytes(6).toString('hex')}.part`);
   const fh = await open(tmp, 'w');
+  trackTemp(tmp); // removed even when Ctrl-C ends the process mid-download
   try {
     const res = await (opts.fetchImpl ?? fetch)(rf.url);
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
@@ -85,6 +87,8 @@ async function download(dir: string, rf: RemoteFile, opts: ResolveOptions): Prom
     await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw err;
+  } finally {
+    untrackTemp(tmp);
   }
 }
 

@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import type { z } from 'zod';
 import { ModelFormatError } from '../errors/model-format-error.js';
 import { resolveInside } from '../io/inside-root.js';
 import { describeZodError } from '../util/zod-words.js';

@@ -1,10 +1,29 @@
-import { prepareGraph } from '../onnx/rewrites/index.js';
+import { prepareGraph, prepareSteps } from '../onnx/rewrites/index.js';
 import { writeModel } from '../onnx/write.js';
 import type { Graph } from '../onnx/types.js';
 import type { Classifier } from '../models/classifier.js';
 import { normaliseInto } from '../methods/neuromask/step-graph.js';
 import { GraphBuilder } from '../onnx/builder.js';
+import { stopPoint } from '../util/stop-point.js';
 import { SessionCache, type FeedTensor, type RuntimeOptions, type Session } from './session.js';
+
+/** What an engine reports while it prepares graphs and sessions (seconds each for a large model). */
+export interface EngineStage {
+  stage: 'prepare' | 'session';
+  /** The graph's cache key ('forward', 'grad:input', a method's key) or, for 'prepare', the model's name. */
+  what: string;
+  batch: string;
+}
+
+export interface EngineControl {
+  /**
+   * Checked between the stages of preparing a graph and creating its session; a stage that has
+   * begun (a graph rewrite, ONNX Runtime's session creation) runs to its end, which is the
+   * longest an abort waits.
+   */
+  signal?: AbortSignal;
+  onStage?: (s: EngineStage) => void;
+}
 
 /** Name of the pixel input of graphs built with `Engine.pixelGraph`. */
 export const PIXELS = 'nm_pixels';
@@ -20,7 +39,30 @@ export class Engine {
   constructor(
     readonly classifier: Classifier,
     readonly runtime: RuntimeOptions,
+    readonly control: EngineControl = {},
   ) {}
+
+  /** Throw a CancelledError if the run was aborted, after letting a pending signal handler run. */
+  checkpoint(): Promise<void> {
+    return stopPoint(this.control.signal);
+  }
+
+  /** `graph(batch)` one rewrite at a time, checking the signal in between (dequantizing alone takes ~0.5 s for MobileNetV2). */
+  async prepare(batch: number): Promise<Graph> {
+    const done = this.prepared.get(batch);
+    if (done) return done;
+    this.control.onStage?.({ stage: 'prepare', what: this.classifier.name, batch: String(batch) });
+    let g = this.classifier.graph;
+    for (const step of prepareSteps(batch)) {
+      await this.checkpoint();
+      g = step(g);
+    }
+    await this.checkpoint();
+    const raced = this.prepared.get(batch);
+    if (raced) return raced;
+    this.prepared.set(batch, g);
+    return g;
+  }
 
   /** The classifier's graph for `batch` images, dequantized and folded, ready for autodiff. */
   graph(batch: number): Graph {
@@ -32,9 +74,22 @@ export class Engine {
     return g;
   }
 
-  /** A session for a graph derived from the classifier, cached under `key`. */
-  session(key: string, batch: string, build: () => Graph): Promise<Session> {
-    return this.sessions.get({ ...this.runtime, model: `${this.classifier.name}:${key}`, batch }, () => writeModel(build()));
+  /**
+   * A session for a graph derived from the classifier, cached under `key`. Builders that need the
+   * prepared model await `prepare(batch)` first, so that step can be interrupted too.
+   */
+  async session(key: string, batch: string, build: () => Graph | Promise<Graph>): Promise<Session> {
+    const s = await this.sessions.get({ ...this.runtime, model: `${this.classifier.name}:${key}`, batch }, async () => {
+      await this.checkpoint();
+      const graph = await build();
+      await this.checkpoint();
+      const bytes = writeModel(graph);
+      await this.checkpoint();
+      this.control.onStage?.({ stage: 'session', what: key, batch });
+      return bytes;
+    });
+    await this.checkpoint();
+    return s;
   }
 
   /** A builder holding `nm_pixels` [n,C,H,W] in [0,1] → the model's normalisation → the model. */
@@ -61,7 +116,8 @@ export class Engine {
   /** Logits (or probabilities) for N images in [0,1] pixel space, CHW each, concatenated. */
   async forward(pixels: Float32Array, n: number): Promise<Float32Array> {
     const { outputName, numClasses } = this.classifier;
-    const s = await this.session('forward', String(n), () => {
+    const s = await this.session('forward', String(n), async () => {
+      await this.prepare(n);
       const b = this.pixelGraph(n);
       b.output(outputName, 'float32', [n, numClasses]);
       return b.build('forward');

@@ -22,7 +22,8 @@ const GRAD = 'nm_grad';
  */
 export async function targetGradients(engine: Engine, pixels: Float32Array, n: number, targets: readonly number[], layer?: string): Promise<GradientResult> {
   const { outputName, numClasses } = engine.classifier;
-  const s = await engine.session(`grad:${layer ?? 'input'}`, String(n), () => {
+  const s = await engine.session(`grad:${layer ?? 'input'}`, String(n), async () => {
+    await engine.prepare(n);
     const b = engine.pixelGraph(n);
     const onehot = b.input(TARGET, 'float32', [n, numClasses]);
     const loss = b.add('ReduceSum', [b.add('Mul', [outputName, onehot])], { keepdims: 0 });

@@ -149,7 +149,7 @@ export class SessionCache {
     return this.entries.size;
   }
 
-  async get(key: SessionKey, build: () => Uint8Array): Promise<Session> {
+  async get(key: SessionKey, build: () => Uint8Array | Promise<Uint8Array>): Promise<Session> {
     const threads = resolveThreads(key.threads);
     const spin = key.spin !== false;
     const k = JSON.stringify([key.model, key.batch, key.ep, threads, spin]);
@@ -161,7 +161,7 @@ export class SessionCache {
       return hit;
     }
     this.misses++;
-    const p = Promise.resolve().then(() => createSession(build(), { ep: key.ep, threads, spin }));
+    const p = Promise.resolve().then(async () => createSession(await build(), { ep: key.ep, threads, spin }));
     this.entries.set(k, p);
     p.catch(() => this.entries.get(k) === p && this.entries.delete(k)); // a failed build is not cached
     while (this.entries.size > this.maxEntries) {

@@ -15,6 +15,7 @@ import { checkMethodOptions } from '../../eval/check-methods.js';
 import { collectImages } from '../images.js';
 import { addPreprocessOptions, loadWithFlags, PreprocessFlagsSchema } from '../preprocess-flags.js';
 import { checkOutDir } from '../validate-out.js';
+import { stopSignal } from '../interrupt.js';
 import { progress, type Progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
 
@@ -99,10 +100,8 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
   const methods = parseMethods(f.methods);
   const methodOptions = parseMethodOptions(f.options);
   const stability = parseStability(f.stability);
-  const engine = new Engine(classifier, runtimeOptions(f));
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  const signal = stopSignal();
+  const engine = new Engine(classifier, runtimeOptions(f), { signal });
   let bar: Progress | undefined;
   try {
     const results = await runEvaluation(engine, items, {
@@ -112,7 +111,7 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
       methodOptions,
       stability,
       sanity: f.sanity,
-      signal: controller.signal,
+      signal,
       ...(extra.tolerance !== undefined ? { tolerance: extra.tolerance } : {}),
       onProgress: (done, total, s) => {
         bar ??= progress(total, extra.label);
@@ -131,7 +130,6 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
     process.stdout.write(`${results.pairs.length} pairs${reused} in ${results.seconds.toFixed(1)} s → ${shortPath(report)}, results.json, results.csv\n`);
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSigint);
     await engine.release();
   }
 }
@@ -145,7 +143,7 @@ export function registerCompare(program: Command): void {
   addRunOptions(cmd, 'neuromask-compare').action(async (args: string[], raw: Record<string, unknown>) => {
     const f = parseInput(RunFlagsSchema.extend({ out: z.string(), target: z.string().optional() }), raw, { flags: true });
     await checkRunFlags(f);
-    const paths = await collectImages(args);
+    const paths = await collectImages(args, { exclude: [f.out] });
     const classifier = await loadWithFlags(f.model, f);
     const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
     const ids = imageIds(paths);

@@ -1,25 +1,21 @@
-import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from '../../errors/usage-error.js';
-import { loadImage, type ImageInput } from '../../image/load.js';
-import { explanationSummary, writeExplanation } from '../../io/explanation-files.js';
 import { NeuroMaskOptionsSchema } from '../../methods/neuromask/options.js';
-import { neuromask } from '../../methods/neuromask/neuromask.js';
 import { DEFAULT_MODEL } from '../../models/builtin.js';
 import { Engine } from '../../runtime/engine.js';
 import { collectImages } from '../images.js';
 import { addPreprocessOptions, loadWithFlags, PreprocessFlagsSchema } from '../preprocess-flags.js';
-import { progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
-import { explain } from '../../methods/explain.js';
 import { methodNames, requireMethod } from '../../methods/registry.js';
-import { writeMethodResult } from '../../io/method-files.js';
 import { parseInput } from '../../errors/parse-input.js';
 import { neuromaskMethod } from '../../methods/neuromask-method.js';
 import { parseOptionsOf } from '../../methods/parse-options.js';
 import { readInitMask } from '../init-mask.js';
 import { checkOutDir } from '../validate-out.js';
+import { engineControl, methodJob, neuromaskJob } from '../explain-jobs.js';
+import { runFolder } from '../folder-run.js';
+import { stopSignal } from '../interrupt.js';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -53,6 +49,8 @@ const ExplainFlagsSchema = RuntimeFlagsSchema.extend({
   json: z.boolean().default(false),
   method: z.string().default('neuromask'),
   options: z.string().optional(),
+  failFast: z.boolean().default(false),
+  verbose: z.boolean().default(false),
 }).extend(PreprocessFlagsSchema.shape);
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -63,16 +61,6 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 function parseTarget(t: string | undefined): number | string | undefined {
   if (t === undefined) return undefined;
   return /^\d+$/.test(t) ? Number(t) : t;
-}
-
-function outputDirs(images: readonly string[], root: string): string[] {
-  const used = new Map<string, number>();
-  return images.map((p) => {
-    const stem = basename(p, extname(p)) || 'image';
-    const n = used.get(stem) ?? 0;
-    used.set(stem, n + 1);
-    return join(root, n === 0 ? stem : `${stem}-${n + 1}`);
-  });
 }
 
 type ExplainFlags = z.output<typeof ExplainFlagsSchema>;
@@ -92,26 +80,14 @@ function parseMethodOptions(text: string | undefined): Record<string, unknown> {
 async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<void> {
   const method = requireMethod(f.method);
   const options = parseOptionsOf(method, parseMethodOptions(f.options)) as Record<string, unknown>;
-  const paths = await collectImages(imageArgs);
+  const paths = await collectImages(imageArgs, { exclude: [f.out] });
   const classifier = await loadWithFlags(f.model, f);
   const target = parseTarget(f.target);
-  const engine = new Engine(classifier, runtimeOptions(f));
-  const dirs = outputDirs(paths, f.out);
+  const signal = stopSignal();
+  const engine = new Engine(classifier, runtimeOptions(f), engineControl(signal, f.verbose));
   try {
-    for (const [i, p] of paths.entries()) {
-      const image = await loadImage(p, classifier.spec);
-      let bar: ReturnType<typeof progress> | undefined;
-      const r = await explain(engine, image, {
-        method: f.method,
-        ...(target !== undefined ? { target } : {}),
-        seed: f.seed ?? 0,
-        options,
-        onProgress: (done, total) => (bar ??= progress(total, basename(p))).update(done, {}),
-      });
-      bar?.stop();
-      await writeMethodResult(dirs[i]!, r, image, { colormap: f.colormap, alpha: f.alpha });
-      process.stdout.write(`${p}: ${f.method} for ${r.target.label ?? r.target.index} (class ${r.target.index}), ${r.cost.forwardPasses} forward / ${r.cost.backwardPasses} backward passes, ${r.cost.seconds.toFixed(1)} s → ${dirs[i]}\n`);
-    }
+    const job = methodJob(engine, f.method, options, { target, seed: f.seed ?? 0, signal }, f);
+    await runFolder(paths, job, { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
   } finally {
     await engine.release();
   }
@@ -153,6 +129,8 @@ export function registerExplain(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--no-spin', 'idle ONNX Runtime threads sleep instead of spinning (faster on a busy machine)')
     .option('--json', 'print each result as a JSON line on stdout')
+    .option('--fail-fast', 'stop at the first image that cannot be read (default: report it, go on, exit non-zero at the end)')
+    .option('--verbose', 'say on stderr when a graph is prepared and an ONNX Runtime session created (seconds each for a large model)')
     .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
       const f = parseInput(ExplainFlagsSchema, raw, { flags: true });
       await checkOutDir(f.out);
@@ -184,39 +162,17 @@ export function registerExplain(program: Command): void {
           batchSize: f.batchSize,
         }),
       }, { noun: 'option', owner: 'neuromask' });
-      const paths = await collectImages(imageArgs);
+      const paths = await collectImages(imageArgs, { exclude: [f.out] });
       const classifier = await loadWithFlags(f.model, f);
       const target = parseTarget(f.target);
       const initLogits = f.initMask ? await readInitMask(f.initMask) : undefined;
-      const engine = new Engine(classifier, runtimeOptions(f));
-      const dirs = outputDirs(paths, f.out);
+      // The settings hash of a resumable run covers the initial mask's values.
+      const initMask = initLogits ? new Uint8Array(initLogits.buffer, initLogits.byteOffset, initLogits.byteLength) : undefined;
+      const signal = stopSignal();
+      const engine = new Engine(classifier, runtimeOptions(f), engineControl(signal, f.verbose));
       try {
-        for (let i = 0; i < paths.length; i += options.batchSize) {
-          const batchPaths = paths.slice(i, i + options.batchSize);
-          const images: ImageInput[] = [];
-          for (const p of batchPaths) images.push(await loadImage(p, classifier.spec));
-          const items = images.map((image) => ({ image, ...(target !== undefined ? { target } : {}), ...(initLogits ? { initLogits } : {}) }));
-          const label = paths.length > 1 ? `[${i + 1}-${i + batchPaths.length}/${paths.length}]` : basename(paths[0]!);
-          let bar: ReturnType<typeof progress> | undefined;
-          const results = await neuromask(engine, items, options, {
-            onProgress: (p) => {
-              if (p.item !== i) return;
-              bar ??= progress(p.iterations, label);
-              bar.update(p.iteration + 1, { loss: p.total.toFixed(3), p: p.targetProbability.toFixed(3) });
-            },
-          });
-          bar?.stop();
-          for (const [k, e] of results.entries()) {
-            await writeExplanation(dirs[i + k]!, e, images[k]!, { colormap: f.colormap, alpha: f.alpha });
-            if (f.json) process.stdout.write(`${JSON.stringify({ ...explanationSummary(e), lossCurve: undefined, out: dirs[i + k] })}\n`);
-            else {
-              process.stdout.write(
-                `${e.image}: ${e.target.label ?? e.target.index} (class ${e.target.index}) p ${e.probabilities.original.toFixed(3)} → masked ${e.probabilities.masked.toFixed(3)}, ` +
-                  `mask area ${(100 * e.maskArea).toFixed(1)}%, ${e.cost.seconds.toFixed(1)} s → ${dirs[i + k]}\n`,
-              );
-            }
-          }
-        }
+        const run = { target, signal, ...(initMask && initLogits ? { initMask, initLogits } : {}) };
+        await runFolder(paths, neuromaskJob(engine, options, run, f), { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
       } finally {
         await engine.release();
       }

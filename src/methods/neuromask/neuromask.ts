@@ -1,4 +1,3 @@
-import { CancelledError } from '../../errors/cancelled-error.js';
 import type { ImageInput } from '../../image/load.js';
 import { makeBaseline } from '../../image/baseline.js';
 import { labelIndex } from '../../models/labels.js';
@@ -15,6 +14,7 @@ import { adam, rmsprop, type Optimizer } from './optimizer.js';
 import { maskFromLogitsHost, paramSize } from './parameterization.js';
 import type { NeuroMaskConfig } from './presets.js';
 import { buildStepGraph, STEP } from './step-graph.js';
+import { stopPoint } from '../../util/stop-point.js';
 
 export interface NeuroMaskItem {
   image: ImageInput;
@@ -134,10 +134,10 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
 
   const deletion = cfg.weights.deletion !== 0;
   const modelBatch = deletion ? 2 * n : n;
-  const key = JSON.stringify({ step: cfg.weights, T: cfg.temperature, L: cfg.weightLimit, lap: cfg.laplacianSize, smooth: cfg.smoothness, param });
-  const session = await engine.session(key, String(n), () =>
+  const key = `neuromask-step:${JSON.stringify({ step: cfg.weights, T: cfg.temperature, L: cfg.weightLimit, lap: cfg.laplacianSize, smooth: cfg.smoothness, param })}`;
+  const session = await engine.session(key, String(n), async () =>
     buildStepGraph({
-      model: engine.graph(modelBatch),
+      model: await engine.prepare(modelBatch),
       inputName: c.inputName,
       outputName: c.outputName,
       outputKind: c.outputKind,
@@ -172,7 +172,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
     session.run({ ...feeds, [STEP.w]: { data: w, dims: [n, 1, ...param] } });
 
   for (let it = 0; it < cfg.iterations; it++) {
-    if (control.signal?.aborted) throw new CancelledError({ cause: control.signal.reason });
+    await stopPoint(control.signal);
     record(it);
     const r = await evaluate();
     const logits = r[STEP.logits]!.data;

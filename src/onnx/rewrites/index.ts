@@ -12,7 +12,12 @@ export { pruneDead } from './prune.js';
 export { stripFinalSoftmax } from './strip-softmax.js';
 export { upgradeToOpset13 } from './upgrade-opset.js';
 
+/** The rewrites of `prepareGraph` in order, one stage each (a caller may check for Ctrl-C between them). */
+export function prepareSteps(batch: number): ((g: Graph) => Graph)[] {
+  return [(g) => withBatch(g, batch), dequantize, constantFold, foldBatchNorm, constantFold];
+}
+
 /** A loaded model made ready for differentiation: static batch, float32, folded constants and BNs. */
 export function prepareGraph(g: Graph, { batch }: { batch: number }): Graph {
-  return constantFold(foldBatchNorm(constantFold(dequantize(withBatch(g, batch)))));
+  return prepareSteps(batch).reduce((acc, step) => step(acc), g);
 }
