@@ -163,7 +163,7 @@ describe('a model without a card', () => {
   });
 
   const bad: [string, string[], RegExp][] = [
-    ['unknown preset', ['--preprocess', 'caffe'], /invalid option preprocess: .*"imagenet"\|"inception"\|"zero-one"\|"minus-one-one"/],
+    ['unknown preset', ['--preprocess', 'caffe'], /--preprocess: must be one of 'imagenet', 'inception', 'zero-one', 'minus-one-one'/],
     ['mean of two values', ['--mean', '0.5,0.5'], /mean: expected 1 or 3 comma-separated numbers .*got '0\.5,0\.5'/],
     ['mean not a number', ['--mean', 'a,b,c'], /mean: expected 1 or 3/],
     ['zero std', ['--std', '0'], /std: expected 1 or 3 comma-separated positive numbers/],
@@ -171,8 +171,8 @@ describe('a model without a card', () => {
     ['zero size', ['--size', '0'], /size: expected H or H,W/],
     ['size with x', ['--size', '32x32'], /size: expected H or H,W .*got '32x32'/],
     ['size the graph contradicts', ['--size', '30'], /input 'input' has shape \[N,3,32,32\] but the options given say nchw rgb 30x30/],
-    ['unknown layout', ['--layout', 'chw'], /invalid option layout: .*"nchw"\|"nhwc"/],
-    ['unknown resize', ['--resize', 'fill'], /invalid option resize: .*"center-crop"/],
+    ['unknown layout', ['--layout', 'chw'], /--layout: must be one of 'nchw', 'nhwc'/],
+    ['unknown resize', ['--resize', 'fill'], /--resize: must be one of .*'center-crop'/],
     ['missing labels file', ['--labels', 'nope.txt'], /--labels: .*nope\.txt/],
   ];
   for (const [name, flags, message] of bad) {

@@ -206,6 +206,14 @@ describe('evaluation runner', () => {
       assert.equal(calls.length, 4, 'another seed is another experiment');
       await runEvaluation(engine, items, { methods: ['test-peak'], out, seed: 7, methodOptions: { 'test-peak': { x: 5 } } });
       assert.equal(calls.length, 7, 'other method options too');
+      const c = tinyClassifier();
+      const other = new Engine({ ...c, spec: { ...c.spec, mean: [0.4, 0.4, 0.4], std: [0.3, 0.3, 0.3] } }, { ep: 'cpu', threads: 1 });
+      try {
+        await runEvaluation(other, items, { methods: ['test-peak'], out, seed: 7, methodOptions: { 'test-peak': { x: 5 } } });
+        assert.equal(calls.length, 10, 'other preprocessing (e.g. --preprocess) too');
+      } finally {
+        await other.release();
+      }
     } finally {
       await engine.release();
     }

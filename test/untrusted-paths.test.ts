@@ -46,6 +46,7 @@ describe('paths from files the user did not write stay inside their folder', () 
     ['weights/shard.bin', undefined],
     ['..shard.bin', undefined],
     ['./labels.txt', undefined],
+    ['sub/../labels.txt', undefined],
   ];
   for (const [path, why] of lexical) {
     it(`'${path.replace('\0', '\\0')}' ${why ?? 'is fine'}`, () => assert.equal(unsafeRelativePath(path), why));

@@ -30,7 +30,7 @@ export interface StoredPair {
 
 /** What a finished pair was computed with: a restart reuses it only when this is unchanged. */
 export function pairKey(engine: Engine, item: EvalItem, method: string, o: RunOptions): string {
-  return JSON.stringify({ model: engine.classifier.source, source: item.source, method, target: item.target ?? null, seed: o.seed ?? 0, options: o.methodOptions?.[method] ?? {} });
+  return JSON.stringify({ model: engine.classifier.source, preprocess: engine.classifier.spec, source: item.source, method, target: item.target ?? null, seed: o.seed ?? 0, options: o.methodOptions?.[method] ?? {} });
 }
 
 export async function restorePair(dir: string, method: string, key: string): Promise<{ stored: StoredPair; map: Float32Array } | undefined> {

@@ -1,5 +1,5 @@
 import { realpath } from 'node:fs/promises';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, join, posix, relative, sep } from 'node:path';
 
 /**
  * Paths read from a file the user did not write (a TF.js model.json's weight shards, a model
@@ -26,7 +26,8 @@ export function unsafeRelativePath(path: string): string | undefined {
   if (path.trim() === '') return 'is empty';
   if (path.includes('\0')) return 'holds a NUL byte';
   if (isAbsolute(path) || /^[\\/]/.test(path) || /^[A-Za-z]:/.test(path)) return 'is absolute';
-  if (path.split(/[\\/]/).includes('..')) return "climbs out of its folder with '..'";
+  // A `..` that stays below the folder (`sub/../a.png`) is harmless; one that climbs out is not.
+  if (posix.normalize(path.replace(/\\/g, '/')).split('/')[0] === '..') return "climbs out of its folder with '..'";
   return undefined;
 }
 
