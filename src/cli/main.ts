@@ -5,6 +5,9 @@ import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerModels } from './commands/models.js';
+import { registerRetry } from './commands/retry.js';
+import { registerStatus } from './commands/status.js';
+import { registerWorker } from './commands/worker.js';
 import { describeError, EXIT } from './exit-codes.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -18,6 +21,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerModels(program);
   registerCompare(program);
   registerEvaluate(program);
+  registerWorker(program);
+  registerStatus(program);
+  registerRetry(program);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   try {
