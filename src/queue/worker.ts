@@ -88,12 +88,17 @@ export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Pr
       worstMs = Math.max(worstMs, loopMaxMs);
       return { cached, seconds: (Date.now() - started) / 1000, loopMaxMs, finishedAt: Date.now() };
     };
-    if (await o.store.hasResult(d.key)) return done(true);
+    if (await o.store.hasResult(d.key)) {
+      o.log(`cached ${d.run} ${d.image} ${d.key.method}`);
+      return done(true);
+    }
+    o.log(`start ${d.run} ${d.image} ${d.key.method}`);
     const engine = await models.get(d.key.model, d.modelRef);
     const tmp = await o.store.tmpDir();
+    const input = o.store.inputPath(d.key.image);
     try {
       const { method } = d.key;
-      await runEvaluation(engine, [{ id: 'pair', source: o.store.inputPath(d.key.image), ...(d.key.target !== null ? { target: d.key.target } : {}) }], {
+      await runEvaluation(engine, [{ id: 'pair', source: input, ...(d.key.target !== null ? { target: d.key.target } : {}) }], {
         methods: [method],
         out: tmp,
         seed: d.key.seed,
@@ -102,11 +107,15 @@ export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Pr
         sanity: d.key.sanity,
       });
       await o.store.commitResult(d.key, { npy: join(tmp, 'pairs', 'pair', `${method}.npy`), json: join(tmp, 'pairs', 'pair', `${method}.json`) });
+    } catch (e) {
+      // Name the submitter's file, not its copy in the store.
+      if (e instanceof Error) e.message = e.message.replaceAll(input, d.source);
+      throw e;
     } finally {
       await o.store.removeTmp(tmp);
     }
     const r = done(false);
-    o.log(`${d.run} ${d.image} ${d.key.method}: ${r.seconds.toFixed(2)} s, event loop max ${r.loopMaxMs.toFixed(1)} ms`);
+    o.log(`done ${d.run} ${d.image} ${d.key.method}: ${r.seconds.toFixed(2)} s, event loop max ${r.loopMaxMs.toFixed(1)} ms`);
     return r;
   };
   const worker = new Worker<PairJobData, PairJobResult>(PAIRS_QUEUE, process, {
