@@ -14,9 +14,13 @@ import { cli } from './helpers/run-cli.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const FASHION = join(ROOT, 'assets/images/fashion');
-/** Occlusion with 1-px steps: ~600 forward passes, long enough to kill a worker mid-job. */
-const SLOW = ['--methods', 'gradient,occlusion', '--options', '{"occlusion":{"patch":4,"stride":1}}', '--threads', '1'];
+/** Two methods; occlusion with 2-px steps (~170 forward passes) takes long enough to kill a worker mid-job. */
+const TWO = ['--methods', 'gradient,occlusion', '--options', '{"occlusion":{"patch":4,"stride":2}}', '--threads', '1'];
+const MEDIUM = ['--methods', 'occlusion', '--options', '{"occlusion":{"patch":4,"stride":2}}', '--threads', '1'];
+/** Short locks so a killed worker's job is given to another within ~3 s. */
 const WORKER = ['--threads', '1', '--lock-duration', '2000', '--stalled-interval', '1000'];
+/** A hung run fails its test instead of the whole suite (generous: the machine may be busy). */
+const LIMIT = { timeout: 300_000 };
 
 async function files(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
@@ -67,13 +71,13 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     await rm(tmp, { recursive: true, force: true });
   });
 
-  test('3 workers, one SIGKILLed mid-job: the stalled job is redone elsewhere, store and outputs equal the single-process run', async () => {
+  test('3 workers, one SIGKILLed mid-job: the stalled job is redone elsewhere, store and outputs equal the single-process run', LIMIT, async () => {
     const ws = [await worker(), await worker(), await worker()];
-    const sub = start(['compare', images, ...SLOW, ...q(), '-o', join(tmp, 'outq')]);
+    const sub = start(['compare', images, ...TWO, ...q(), '-o', join(tmp, 'outq')]);
     const [, run, image] = await ws[0]!.waitFor(/start (\S+) (\S+) occlusion/);
     await ws[0]!.kill('SIGKILL');
     assert.equal(await sub.exited, 0, sub.stderr);
-    const local = cli(['compare', images, ...SLOW, '-o', join(tmp, 'outl')], tmp);
+    const local = cli(['compare', images, ...TWO, '-o', join(tmp, 'outl')], tmp);
     assert.equal(local.code, 0, local.stderr);
 
     // The killed worker's job was finished by another one (computed again, or found in the store).
@@ -99,9 +103,9 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     for (const w of ws.slice(1)) assert.equal(await w.kill('SIGTERM'), 0, w.stderr);
   });
 
-  test('SIGTERM: the worker finishes the job it holds, takes no more, and exits 0', async () => {
+  test('SIGTERM: the worker finishes the job it holds, takes no more, and exits 0', LIMIT, async () => {
     const w = await worker();
-    const sub = cli(['compare', FASHION, '--methods', 'occlusion', '--options', '{"occlusion":{"patch":4,"stride":1}}', '--seed', '7', '--threads', '1', ...q(), '--detach'], tmp);
+    const sub = cli(['compare', FASHION, ...MEDIUM, '--seed', '7', ...q(), '--detach'], tmp);
     assert.equal(sub.code, 0, sub.stderr);
     const run = sub.stdout.trim();
     const [, image] = await w.waitFor(new RegExp(`start ${run} (\\S+) occlusion`));
@@ -116,19 +120,22 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     assert.deepEqual([s.done, s.active, s.waiting], [1, 0, 9]);
   });
 
-  test('Redis restarted mid-run (append-only file on): the run completes', async () => {
+  test('Redis restarted mid-run (append-only file on): the run completes', LIMIT, async () => {
     const ws = [await worker(), await worker()];
-    const sub = start(['compare', FASHION, '--methods', 'occlusion', '--options', '{"occlusion":{"patch":4,"stride":1}}', '--seed', '3', '--threads', '1', ...q(), '-o', join(tmp, 'out-restart')]);
+    const sub = start(['compare', FASHION, ...MEDIUM, '--seed', '3', ...q(), '-o', join(tmp, 'out-restart')]);
     const [, run] = await sub.waitFor(/run (r\w+):/);
     await Promise.race(ws.map((w) => w.waitFor(new RegExp(`done ${run} `))));
+    const at = ws.map((w) => w.stderr.length);
     await redis.restart();
     assert.equal(await sub.exited, 0, sub.stderr);
+    // Pairs were still finished after the restart: it did happen mid-run.
+    assert.ok(ws.some((w, i) => new RegExp(`done ${run} `).test(w.stderr.slice(at[i]))), ws.map((w) => w.stderr).join('\n'));
     const r = JSON.parse(await readFile(join(tmp, 'out-restart', 'results.json'), 'utf8')) as { pairs: unknown[] };
     assert.equal(r.pairs.length, 10);
     for (const w of ws) assert.equal(await w.kill('SIGTERM'), 0, w.stderr);
   });
 
-  test('a corrupt image fails after its retries with its one-line error, the rest complete; status lists it, retry queues it again', async () => {
+  test('a corrupt image fails after its retries with its one-line error, the rest complete; status lists it, retry queues it again', LIMIT, async () => {
     const bad = join(tmp, 'bad');
     await mkdir(bad);
     for (const f of ['0-tshirt.png', '1-trouser.png', '5-sandal.png']) await cp(join(FASHION, f), join(bad, f));
@@ -155,7 +162,7 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     assert.equal(await w.kill('SIGTERM'), 0);
   });
 
-  test('a submitter whose model file differs from the store\'s (and its workers\') is refused', async () => {
+  test('a submitter whose model file differs from the store\'s (and its workers\') is refused', LIMIT, async () => {
     const m = join(tmp, 'model');
     await cp(join(ROOT, 'assets/models/fashion-mnist-cnn'), m, { recursive: true });
     const first = cli(['compare', join(FASHION, '0-tshirt.png'), '-m', join(m, 'model.onnx'), '--methods', 'gradient', ...q(), '--detach'], tmp);

@@ -1,0 +1,162 @@
+/**
+ * Queue throughput: images per minute through BullMQ with 1 and 2 `neuromask worker` processes
+ * (--threads 1 each) beside the single-process loop (`runEvaluation`, 1 thread) in the same run,
+ * and the queue's overhead per job on a trivial method (gradient on the 28×28 Fashion-MNIST CNN).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { readManifest } from '../src/eval/manifest.js';
+import { runEvaluation } from '../src/eval/runner.js';
+import type { EvalItem } from '../src/eval/types.js';
+import { loadClassifier, type Classifier } from '../src/models/classifier.js';
+import { connectionFromUrl, PAIRS_QUEUE, RUNS_QUEUE } from '../src/queue/connection.js';
+import { planPairs, runId, type RunSettings } from '../src/queue/plan.js';
+import { runCounts } from '../src/queue/run-state.js';
+import { Store } from '../src/queue/store.js';
+import { submitRun } from '../src/queue/submit.js';
+import { Engine } from '../src/runtime/engine.js';
+import { NO_REDIS, TestRedis } from '../test/helpers/redis.js';
+import { num, ratio, table } from './table.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ENTRY = join(ROOT, 'test/helpers/cli-entry.ts');
+
+export interface QueueBenchOptions {
+  /** Canvases explained with NeuroMask (default preset) per configuration. */
+  images: number;
+  /** Trivial jobs for the overhead row. */
+  trivialJobs: number;
+}
+
+function startWorker(url: string, store: string): Promise<{ stop: () => Promise<void> }> {
+  const p = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ENTRY, 'worker', '--queue', url, '--store', store, '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    p.stderr!.on('data', (b: Buffer) => {
+      log += b.toString();
+      if (/ready/.test(log)) resolve({ stop: () => new Promise((r) => (p.once('exit', () => r()), p.kill('SIGTERM'))) });
+    });
+    p.once('exit', (code) => reject(new Error(`worker exited ${code}: ${log}`)));
+  });
+}
+
+/** Submit through the same library calls the CLI uses and wait for the last pair; seconds. */
+async function queued(url: string, storeDir: string, c: Classifier, ref: string, items: EvalItem[], s: RunSettings): Promise<number> {
+  const connection = connectionFromUrl(url);
+  const t0 = performance.now();
+  const store = new Store(storeDir);
+  const sha = await store.putModel(c, ref);
+  const pairs = await planPairs(store, sha, items, s);
+  const run = runId(pairs);
+  await submitRun(connection, store, pairs, { run, title: 'bench', modelRef: ref, retries: 0, backoffMs: 0 });
+  const runs = new Queue(RUNS_QUEUE, { connection });
+  const jobs = new Queue(PAIRS_QUEUE, { connection });
+  try {
+    for (;;) {
+      const n = await runCounts(runs, jobs, run);
+      if (n.failed > 0) throw new Error(`bench run ${run}: ${n.failed} pairs failed`);
+      if (n.left === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await runs.close();
+    await jobs.close();
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+async function local(c: Classifier, items: EvalItem[], s: RunSettings, out: string): Promise<number> {
+  const engine = new Engine(c, { ep: 'cpu', threads: 1 });
+  try {
+    const t0 = performance.now();
+    await runEvaluation(engine, items, { ...s, out });
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await engine.release();
+  }
+}
+
+async function redisCalls(url: string): Promise<number> {
+  const r = new Redis(url);
+  try {
+    const info = await r.info('commandstats');
+    return [...info.matchAll(/calls=(\d+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+  } finally {
+    r.disconnect();
+  }
+}
+
+export async function queueBench(o: QueueBenchOptions): Promise<string> {
+  if (NO_REDIS) return `queue benchmark skipped: ${NO_REDIS}`;
+  const tmp = await mkdtemp(join(tmpdir(), 'nm-queue-bench-'));
+  await mkdir(join(tmp, 'redis'));
+  const redis = await TestRedis.start(join(tmp, 'redis'));
+  try {
+    const canvasRef = 'fashion-canvas-cnn';
+    const canvas = await loadClassifier(canvasRef);
+    const items = (await readManifest(join(ROOT, 'assets/benchmarks/fashion-canvas/manifest.json'))).slice(0, o.images);
+    const nm: RunSettings = { methods: ['neuromask'], methodOptions: {}, seed: 0, stability: 0, sanity: false };
+    const rows: (string | number)[][] = [];
+    const single = await local(canvas, items, nm, join(tmp, 'local'));
+    const perMin = (s: number) => (items.length / s) * 60;
+    rows.push(['single process (runEvaluation, 1 thread)', items.length, num(single), num(perMin(single)), '1.00×']);
+    for (const n of [1, 2]) {
+      const store = join(tmp, `store-${n}`);
+      const workers = await Promise.all(Array.from({ length: n }, () => startWorker(redis.url, store)));
+      try {
+        const s = await queued(redis.url, store, canvas, canvasRef, items, nm);
+        rows.push([`queue, ${n} worker${n > 1 ? 's' : ''} (--threads 1)`, items.length, num(s), num(perMin(s)), ratio(single, s)]);
+      } finally {
+        for (const w of workers) await w.stop();
+      }
+    }
+    const speed = table(['neuromask (default preset) on fashion-canvas 96×96', 'images', 's', 'images/min', 'vs single process'], rows);
+
+    // Overhead: a trivial pair (one forward and backward pass plus the metrics) through the queue vs in process.
+    const fashionRef = 'fashion-mnist-cnn';
+    const fashion = await loadClassifier(fashionRef);
+    const fashionDir = join(ROOT, 'assets/images/fashion');
+    const files = ['0-tshirt', '1-trouser', '2-pullover', '3-dress', '4-coat', '5-sandal', '6-shirt', '7-sneaker', '8-bag', '9-ankle-boot'];
+    const trivial: EvalItem[] = Array.from({ length: o.trivialJobs }, (_, i) => ({ id: `i${i}`, source: join(fashionDir, `${files[i % files.length]}.png`), target: Math.floor(i / files.length) % 10 }));
+    const grad: RunSettings = { methods: ['gradient'], methodOptions: {}, seed: 0, stability: 0, sanity: false };
+    const localS = await local(fashion, trivial, grad, join(tmp, 'local-trivial'));
+    const store = join(tmp, 'store-trivial');
+    const [w] = await Promise.all([startWorker(redis.url, store)]);
+    let queueS: number;
+    let calls: number;
+    try {
+      const before = await redisCalls(redis.url);
+      queueS = await queued(redis.url, store, fashion, fashionRef, trivial, grad);
+      calls = (await redisCalls(redis.url)) - before;
+    } finally {
+      await w!.stop();
+    }
+    const perJob = (s: number) => (s / trivial.length) * 1000;
+    const overhead = table(
+      ['trivial pair (gradient, fashion-mnist-cnn 28×28)', 'pairs', 'ms / pair', 'Redis commands / pair'],
+      [
+        ['single process', trivial.length, num(perJob(localS)), '—'],
+        ['queue, 1 worker', trivial.length, num(perJob(queueS)), num(calls / trivial.length)],
+        ['queue overhead per job', '', num(perJob(queueS) - perJob(localS)), ''],
+      ],
+    );
+    return `## Queue (BullMQ on Redis ${await redisVersion(redis.url)})\n\n${speed}\n\n${overhead}\n\nRedis command counts include the workers' polling and the submitter's progress polls (every 100 ms here).`;
+  } finally {
+    await redis.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function redisVersion(url: string): Promise<string> {
+  const r = new Redis(url);
+  try {
+    return (await r.info('server')).match(/redis_version:(\S+)/)?.[1] ?? '?';
+  } finally {
+    r.disconnect();
+  }
+}
