@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { runEvaluation } from '../eval/runner.js';
 import { loadClassifier } from '../models/classifier.js';
@@ -13,12 +12,45 @@ import { modelSha } from './model-files.js';
 import type { Store } from './store.js';
 
 /**
- * Lock timing. The longest event-loop stall measured inside a job (host-side loops between ONNX
- * Runtime calls, which themselves run off the loop) was 0.2 s on MobileNetV2 photos and 0.05 s on
- * Fashion-MNIST (README, "Scaling out"); the lock is renewed every lockDuration/2, so 30 s leaves
- * two orders of magnitude of headroom while a killed worker's job is picked up within ~45 s.
+ * Lock timing, from measurement. onnxruntime-node 1.30 runs `session.run` on the JS thread (inside
+ * a setImmediate), so the event loop is held for the whole of each ORT call, besides the host-side
+ * loops between calls; BullMQ renews a job's lock from a timer every lockDuration / 2, so a stall
+ * longer than about half the lock loses it. The longest stall measured in a job (README, "Scaling
+ * out") is the batch-32 forward pass of the deletion/insertion metrics: 0.5 s for MobileNetV2 on a
+ * quiet 2-core machine, 5 s with the machine 14× oversubscribed. 60 s tolerates 30 s stalls; a
+ * killed worker's job is taken over within lockDuration + stalledInterval (≤ 90 s).
  */
-export const LOCK_DEFAULTS = { lockDuration: 30_000, stalledInterval: 15_000 } as const;
+export const LOCK_DEFAULTS = { lockDuration: 60_000, stalledInterval: 30_000 } as const;
+
+/** The longest gap between ticks of a 10 ms timer since `reset()`, counting a gap still open. */
+class LoopStallMeter {
+  private last = performance.now();
+  private max = 0;
+  private readonly timer = setInterval(() => this.tick(), 10);
+
+  constructor() {
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    this.max = Math.max(this.max, now - this.last - 10);
+    this.last = now;
+  }
+
+  reset(): void {
+    this.last = performance.now();
+    this.max = 0;
+  }
+
+  read(): number {
+    return Math.max(this.max, performance.now() - this.last - 10, 0);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
 
 export interface WorkerOptions {
   connection: ConnectionOptions;
@@ -76,16 +108,16 @@ class ModelCache {
  */
 export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Promise<void>; loopMaxMs: () => number } {
   const models = new ModelCache(o.store, o.runtime);
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
+  const loop = new LoopStallMeter();
   let worstMs = 0;
   const process = async (job: Job<PairJobData>): Promise<PairJobResult> => {
     const d = job.data;
     const started = Date.now();
     loop.reset();
     const done = (cached: boolean): PairJobResult => {
-      const loopMaxMs = loop.max / 1e6;
+      const loopMaxMs = loop.read();
       worstMs = Math.max(worstMs, loopMaxMs);
+      if (loopMaxMs > o.lockDuration / 4) o.log(`warning: the event loop was held ${(loopMaxMs / 1000).toFixed(1)} s in one stretch; a stall over ${(o.lockDuration / 2000).toFixed(0)} s loses the job lock: raise --lock-duration`);
       return { cached, seconds: (Date.now() - started) / 1000, loopMaxMs, finishedAt: Date.now() };
     };
     if (await o.store.hasResult(d.key)) {
@@ -135,7 +167,7 @@ export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Pr
     loopMaxMs: () => worstMs,
     close: async () => {
       await worker.close();
-      loop.disable();
+      loop.stop();
       await models.release();
     },
   };
