@@ -20,6 +20,10 @@ import { runCounts } from '../src/queue/run-state.js';
 import { Store } from '../src/queue/store.js';
 import { submitRun } from '../src/queue/submit.js';
 import { Engine } from '../src/runtime/engine.js';
+import { LoopStallMeter } from '../src/queue/worker.js';
+import { computePair } from '../src/eval/pair.js';
+import { loadImage } from '../src/image/load.js';
+import { loadavg } from 'node:os';
 import { NO_REDIS, TestRedis } from '../test/helpers/redis.js';
 import { num, ratio, table } from './table.js';
 
@@ -79,6 +83,29 @@ async function local(c: Classifier, items: EvalItem[], s: RunSettings, out: stri
   } finally {
     await engine.release();
   }
+}
+
+/** The longest event-loop stall in one pair (method + metrics) on a warm engine, ms; the worker's lock must outlast it. */
+async function longestStall(ref: string, source: string, methods: string[]): Promise<string[][]> {
+  const c = await loadClassifier(ref);
+  const engine = new Engine(c, { ep: 'cpu', threads: 1 });
+  const image = await loadImage(source, c.spec);
+  const meter = new LoopStallMeter();
+  const rows: string[][] = [];
+  try {
+    for (const method of methods) {
+      const item = { id: 'x', source };
+      await computePair(engine, image, item, method, { methods: [method], out: '' }, () => {});
+      meter.reset();
+      const t0 = performance.now();
+      await computePair(engine, image, item, method, { methods: [method], out: '' }, () => {});
+      rows.push([`${c.name}, ${method}`, num((performance.now() - t0) / 1000, 2), num(meter.read(), 0)]);
+    }
+  } finally {
+    meter.stop();
+    await engine.release();
+  }
+  return rows;
 }
 
 async function redisCalls(url: string): Promise<number> {
@@ -145,7 +172,11 @@ export async function queueBench(o: QueueBenchOptions): Promise<string> {
         ['queue overhead per job', '', num(perJob(queueS) - perJob(localS)), ''],
       ],
     );
-    return `## Queue (BullMQ on Redis ${await redisVersion(redis.url)})\n\n${speed}\n\n${overhead}\n\nRedis command counts include the workers' polling and the submitter's progress polls (every 100 ms here).`;
+    const stallRows = await longestStall(canvasRef, items[0]!.source, ['neuromask', 'gradient']);
+    const photo = join(ROOT, '../shared/images/dog.jpg');
+    if (await import('node:fs').then((fs) => fs.existsSync(photo))) stallRows.push(...(await longestStall('mobilenetv2-imagenet', photo, ['gradient', 'neuromask'])));
+    const stalls = table(['pair (method + deletion/insertion metrics), warm, 1 thread', 's', 'longest event-loop stall, ms'], stallRows);
+    return `## Queue (BullMQ on Redis ${await redisVersion(redis.url)})\n\n${speed}\n\n${overhead}\n\nRedis command counts include the workers' polling and the submitter's progress polls (every 100 ms here).\n\n${stalls}\n\nLoad average after the queue bench: ${loadavg()[0]!.toFixed(2)}.`;
   } finally {
     await redis.stop();
     await rm(tmp, { recursive: true, force: true });

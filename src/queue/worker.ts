@@ -23,7 +23,7 @@ import type { Store } from './store.js';
 export const LOCK_DEFAULTS = { lockDuration: 60_000, stalledInterval: 30_000 } as const;
 
 /** The longest gap between ticks of a 10 ms timer since `reset()`, counting a gap still open. */
-class LoopStallMeter {
+export class LoopStallMeter {
   private last = performance.now();
   private max = 0;
   private readonly timer = setInterval(() => this.tick(), 10);
