@@ -35,7 +35,7 @@ if (values.only === undefined || values.only === 'explain') {
   console.log();
 }
 if (values.only === undefined || values.only === 'queue') {
-  console.log(await queueBench({ images: quick ? 8 : 24, trivialJobs: quick ? 50 : 200 }));
+  console.log(await queueBench({ images: quick ? 8 : 16, trivialJobs: quick ? 50 : 200, rounds: quick ? 1 : 3 }));
   console.log();
 }
 console.log(`Run time: ${((performance.now() - t0) / 60000).toFixed(1)} min; load average at the end ${loadavg()[0]!.toFixed(2)}.`);

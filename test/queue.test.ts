@@ -77,6 +77,8 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     const [, run, image] = await ws[0]!.waitFor(/start (\S+) (\S+) occlusion/);
     await ws[0]!.kill('SIGKILL');
     assert.equal(await sub.exited, 0, sub.stderr);
+    // The submitter computed nothing itself: every pair came from the store.
+    assert.match(sub.stdout, /48 pairs \(48 restored/);
     const local = cli(['compare', images, ...TWO, '-o', join(tmp, 'outl')], tmp);
     assert.equal(local.code, 0, local.stderr);
 
