@@ -37,12 +37,14 @@ export async function checkReachable(c: ConnectionOptions): Promise<void> {
   const { Redis } = await import('ioredis');
   const o = c as { host?: string; port?: number };
   const r = new Redis({ ...(c as object), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5000 });
-  r.on('error', () => {});
+  // The socket's own error (ECONNREFUSED, ENOTFOUND) says more than ioredis' "Connection is closed".
+  let first: Error | undefined;
+  r.on('error', (e: Error) => (first ??= e));
   try {
     await r.connect();
     await r.ping();
   } catch (cause) {
-    throw new QueueError(`cannot reach Redis at ${o.host}:${o.port}: ${(cause as Error).message}`, { cause });
+    throw new QueueError(`cannot reach Redis at ${o.host}:${o.port}: ${(first ?? (cause as Error)).message}`, { cause });
   } finally {
     r.disconnect();
   }
