@@ -17,8 +17,8 @@ const FASHION = join(ROOT, 'assets/images/fashion');
 /** Two methods; occlusion with 2-px steps (~170 forward passes) takes long enough to kill a worker mid-job. */
 const TWO = ['--methods', 'gradient,occlusion', '--options', '{"occlusion":{"patch":4,"stride":2}}', '--threads', '1'];
 const MEDIUM = ['--methods', 'occlusion', '--options', '{"occlusion":{"patch":4,"stride":2}}', '--threads', '1'];
-/** Short locks so a killed worker's job is given to another within ~3 s. */
-const WORKER = ['--threads', '1', '--lock-duration', '2000', '--stalled-interval', '1000'];
+/** Short locks so a killed worker's job is given to another within ~7 s (long enough for a busy machine). */
+const WORKER = ['--threads', '1', '--lock-duration', '5000', '--stalled-interval', '2000'];
 /** A hung run fails its test instead of the whole suite (generous: the machine may be busy). */
 const LIMIT = { timeout: 300_000 };
 
