@@ -112,6 +112,29 @@ async function longestStall(ref: string, source: string, methods: string[]): Pro
   return rows;
 }
 
+/**
+ * Whether ORT's session.run leaves the event loop free: a 10 ms timer's ticks during batch-32
+ * forward passes, against the ticks the elapsed time would allow.
+ */
+async function ortTicks(ref: string): Promise<string> {
+  const c = await loadClassifier(ref);
+  const engine = new Engine(c, { ep: 'cpu', threads: 1 });
+  const [h, w] = c.spec.inputSize;
+  const px = new Float32Array(32 * engine.channels * h * w).fill(0.5);
+  try {
+    await engine.forward(px, 32);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) await engine.forward(px, 32);
+    const ms = performance.now() - t0;
+    clearInterval(timer);
+    return `${c.name}: 5 batch-32 forward passes took ${ms.toFixed(0)} ms; a 10 ms timer ticked ${ticks} times (${Math.floor(ms / 10)} if ORT ran off the event loop)`;
+  } finally {
+    await engine.release();
+  }
+}
+
 async function redisCalls(url: string): Promise<number> {
   const r = new Redis(url);
   try {
@@ -193,8 +216,9 @@ export async function queueBench(o: QueueBenchOptions): Promise<string> {
     const stallRows = await longestStall(canvasRef, items[0]!.source, ['neuromask', 'gradient']);
     const photo = join(ROOT, '../shared/images/dog.jpg');
     if (await import('node:fs').then((fs) => fs.existsSync(photo))) stallRows.push(...(await longestStall('mobilenetv2-imagenet', photo, ['gradient', 'neuromask'])));
+    const ticks = [await ortTicks(canvasRef), ...((await import('node:fs').then((fs) => fs.existsSync(photo))) ? [await ortTicks('mobilenetv2-imagenet')] : [])];
     const stalls = table(['pair (method + deletion/insertion metrics), warm, 1 thread', 's', 'longest event-loop stall, ms'], stallRows);
-    return `## Queue (BullMQ on Redis ${await redisVersion(redis.url)})\n\n${speed}\n\n${overhead}\n\nRedis command counts include the workers' polling and the submitter's progress polls (every 100 ms here).\n\n${stalls}\n\nLoad average after the queue bench: ${loadavg()[0]!.toFixed(2)}.`;
+    return `## Queue (BullMQ on Redis ${await redisVersion(redis.url)})\n\n${speed}\n\n${overhead}\n\nRedis command counts include the workers' polling and the submitter's progress polls (every 100 ms here).\n\n${stalls}\n\n${ticks.join('.\n')}.\n\nLoad average after the queue bench: ${loadavg()[0]!.toFixed(2)}.`;
   } finally {
     await redis.stop();
     await rm(tmp, { recursive: true, force: true });
