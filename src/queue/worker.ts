@@ -13,12 +13,13 @@ import type { Store } from './store.js';
 
 /**
  * Lock timing, from measurement. onnxruntime-node 1.30 runs `session.run` on the JS thread (inside
- * a setImmediate), so the event loop is held for the whole of each ORT call, besides the host-side
- * loops between calls; BullMQ renews a job's lock from a timer every lockDuration / 2, so a stall
- * longer than about half the lock loses it. The longest stall measured in a job (README, "Scaling
- * out") is the batch-32 forward pass of the deletion/insertion metrics: 0.5 s for MobileNetV2 on a
- * quiet 2-core machine, 5 s with the machine 14× oversubscribed. 60 s tolerates 30 s stalls; a
- * killed worker's job is taken over within lockDuration + stalledInterval (≤ 90 s).
+ * a setImmediate): the event loop is held for the whole of each ORT call, besides the host-side
+ * loops between calls. BullMQ renews a job's lock from a timer every lockDuration / 2, so a stall
+ * longer than about half the lock loses it. The longest stalls measured in a pair (method +
+ * deletion/insertion metrics, whose batch-32 forward passes are the longest single calls):
+ * fashion-canvas 70–155 ms; MobileNetV2 photos 2.0–2.3 s (`npm run bench -- --only queue`) and up
+ * to 7.7 s in a worker on 2 threads, all with the 2-core machine 10–400× oversubscribed. 60 s
+ * tolerates 30 s stalls; a killed worker's job is taken over within lockDuration + stalledInterval.
  */
 export const LOCK_DEFAULTS = { lockDuration: 60_000, stalledInterval: 30_000 } as const;
 
