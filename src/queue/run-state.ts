@@ -30,7 +30,7 @@ export interface RunState {
 export const finished = (s: RunState): boolean => s.waiting + s.active === 0;
 
 /** `bull:neuromask-pairs:r12ab.3` → `r12ab.3`. */
-const jobIdOf = (key: string): string => key.slice(key.lastIndexOf(':') + 1);
+export const jobIdOf = (key: string): string => key.slice(key.lastIndexOf(':') + 1);
 
 async function parentOf(runs: Queue, run: string): Promise<Job<RunJobData>> {
   const parent = await Job.fromId<RunJobData>(runs, run);

@@ -22,7 +22,7 @@ export interface ResultKey {
   seed: number;
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+export const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
 
 /** A label becomes a short hash in a file name: labels hold spaces, slashes, commas. */
 function targetPart(t: number | string | null): string {

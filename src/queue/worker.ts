@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { runEvaluation } from '../eval/runner.js';
@@ -9,7 +8,7 @@ import type { RuntimeOptions } from '../runtime/session.js';
 import { PAIRS_QUEUE } from './connection.js';
 import type { PairJobData, PairJobResult } from './jobs.js';
 import { modelSha } from './model-files.js';
-import type { Store } from './store.js';
+import { exists, type Store } from './store.js';
 
 /**
  * Lock timing, from measurement. onnxruntime-node 1.30 runs `session.run` on the JS thread (inside
@@ -62,8 +61,6 @@ export interface WorkerOptions {
   stalledInterval: number;
   log: (line: string) => void;
 }
-
-const exists = (p: string) => stat(p).then(() => true, () => false);
 
 /** Engines by model sha: each model is loaded once per worker process. */
 class ModelCache {
