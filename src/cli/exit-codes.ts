@@ -3,6 +3,8 @@ import { CancelledError } from '../errors/cancelled-error.js';
 import { ChecksumError } from '../errors/checksum-error.js';
 import { ImageError } from '../errors/image-error.js';
 import { ModelFormatError } from '../errors/model-format-error.js';
+import { ModelMismatchError } from '../errors/model-mismatch-error.js';
+import { QueueError } from '../errors/queue-error.js';
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { RuntimeError } from '../errors/runtime-error.js';
 import { UnknownLabelError } from '../errors/unknown-label-error.js';
@@ -18,7 +20,8 @@ export function describeError(e: unknown): { code: number; message: string } {
   if (e instanceof ZodError) return { code: EXIT.usage, message: `invalid options: ${describeZodError(e)}` };
   if (e instanceof UsageError || e instanceof UnknownLabelError || e instanceof RangeError) return { code: EXIT.usage, message: e.message };
   if (e instanceof ImageError || e instanceof NpyFormatError) return { code: EXIT.input, message: e.message };
-  if (e instanceof ModelFormatError || e instanceof ModelNotFoundError || e instanceof ChecksumError || e instanceof UnsupportedOpError) {
+  if (e instanceof QueueError) return { code: EXIT.failure, message: e.message };
+  if (e instanceof ModelMismatchError || e instanceof ModelFormatError || e instanceof ModelNotFoundError || e instanceof ChecksumError || e instanceof UnsupportedOpError) {
     return { code: EXIT.model, message: e.message };
   }
   if (e instanceof RuntimeError) return { code: EXIT.runtime, message: e.message };

@@ -5,6 +5,9 @@ import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerModels } from './commands/models.js';
+import { registerRetry } from './commands/retry.js';
+import { registerStatus } from './commands/status.js';
+import { registerWorker } from './commands/worker.js';
 import { describeError, EXIT } from './exit-codes.js';
 import { installSignalHandlers, signalExitCode } from './interrupt.js';
 
@@ -19,7 +22,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerModels(program);
   registerCompare(program);
   registerEvaluate(program);
-  const removeHandlers = installSignalHandlers();
+  registerWorker(program);
+  registerStatus(program);
+  registerRetry(program);
+  // A worker handles SIGTERM itself: it finishes the job in hand (however long) and exits 0.
+  const removeHandlers = argv[0] === 'worker' ? () => undefined : installSignalHandlers();
   try {
     await program.parseAsync([...argv], { from: 'user' });
     // A signal that came after the last check still means the run was interrupted.

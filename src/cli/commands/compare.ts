@@ -18,6 +18,7 @@ import { checkOutDir } from '../validate-out.js';
 import { stopSignal } from '../interrupt.js';
 import { progress, type Progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
+import { addQueueOptions, queueFlags, submitAndCollect, type QueueFlags } from '../queue-flags.js';
 
 /** Relative to the working directory when below it, else as given. */
 function shortPath(p: string): string {
@@ -134,13 +135,20 @@ export async function runAndReport(classifier: Classifier, items: EvalItem[], f:
   }
 }
 
+/** With --queue: the run goes to the workers; its outputs are then written by `runAndReport` as usual. */
+export function submitRunAndReport(q: QueueFlags, classifier: Classifier, items: EvalItem[], f: RunFlags & { out: string }, extra: { title: string; label: string; tolerance?: number }): Promise<void> {
+  const settings = { methods: parseMethods(f.methods), methodOptions: parseMethodOptions(f.options), seed: f.seed, stability: parseStability(f.stability), sanity: f.sanity };
+  return submitAndCollect(q, { classifier, modelRef: f.model, items, settings, out: f.out, title: extra.title, label: extra.label }, (done) => runAndReport(classifier, done, f, extra));
+}
+
 export function registerCompare(program: Command): void {
   const cmd = program
     .command('compare')
     .description('explain images with several methods; write report.html, results.json and results.csv')
     .argument('<images...>', 'image files or folders')
     .option('-t, --target <class>', 'class index or label to explain (default: each image\'s predicted class)');
-  addRunOptions(cmd, 'neuromask-compare').action(async (args: string[], raw: Record<string, unknown>) => {
+  addQueueOptions(addRunOptions(cmd, 'neuromask-compare')).action(async (args: string[], raw: Record<string, unknown>) => {
+    const q = queueFlags(raw);
     const f = parseInput(RunFlagsSchema.extend({ out: z.string(), target: z.string().optional() }), raw, { flags: true });
     await checkRunFlags(f);
     const paths = await collectImages(args, { exclude: [f.out] });
@@ -148,6 +156,7 @@ export function registerCompare(program: Command): void {
     const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target;
     const ids = imageIds(paths);
     const items = paths.map((source, i) => ({ id: ids[i]!, source, ...(target !== undefined ? { target } : {}) }));
-    await runAndReport(classifier, items, f, { title: `neuromask compare: ${classifier.name}`, label: 'compare' });
+    const extra = { title: `neuromask compare: ${classifier.name}`, label: 'compare' };
+    await (q ? submitRunAndReport(q, classifier, items, f, extra) : runAndReport(classifier, items, f, extra));
   });
 }

@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { Queue } from 'bullmq';
+import { z } from 'zod';
+import { QueueError } from '../errors/queue-error.js';
+import { UsageError } from '../errors/usage-error.js';
+import type { EvalItem } from '../eval/types.js';
+import { findMethod, methodNames } from '../methods/registry.js';
+import { labelIndex, type Classifier } from '../models/classifier.js';
+import { collectPairs } from '../queue/collect.js';
+import { checkReachable, connectionFromUrl, PAIRS_QUEUE, RUNS_QUEUE } from '../queue/connection.js';
+import { planPairs, runId, type RunSettings } from '../queue/plan.js';
+import { runCounts } from '../queue/run-state.js';
+import { Store } from '../queue/store.js';
+import { submitRun } from '../queue/submit.js';
+import { Engine } from '../runtime/engine.js';
+import { progress, type Progress } from './progress.js';
+
+const QueueFlagsSchema = z.object({
+  queue: z.string().optional(),
+  store: z.string().optional(),
+  detach: z.boolean().default(false),
+  retries: z.coerce.number().int().nonnegative().default(2),
+  retryDelay: z.coerce.number().int().nonnegative().default(2000),
+});
+export type QueueFlags = z.output<typeof QueueFlagsSchema> & { queue: string; store: string };
+
+/** `--queue URL --store DIR [--detach] [--retries n]` on a command that can submit its work. */
+export function addQueueOptions(cmd: Command): Command {
+  return cmd
+    .option('--queue <url>', 'submit the run to BullMQ on Redis (redis://host:port[/db]) for `neuromask worker`s instead of computing it here')
+    .option('--store <dir>', 'with --queue: the directory every worker sees (inputs, models, results)')
+    .option('--detach', 'with --queue: print the run id and return; the same command again follows the run and writes the outputs')
+    .option('--retries <n>', 'with --queue: attempts after the first before a pair counts as failed', '2')
+    .option('--retry-delay <ms>', 'with --queue: wait before a retry', '2000');
+}
+
+/** The queue flags when --queue is given (then --store must be too); undefined for a local run. */
+export function queueFlags(raw: Record<string, unknown>): QueueFlags | undefined {
+  const f = QueueFlagsSchema.parse(raw);
+  if (f.queue === undefined) {
+    if (f.store !== undefined || f.detach) throw new UsageError('--store and --detach need --queue redis://host:port');
+    return undefined;
+  }
+  if (f.store === undefined) throw new UsageError('--queue needs --store DIR: the directory the workers read inputs from and write results to');
+  connectionFromUrl(f.queue);
+  return { ...f, queue: f.queue, store: f.store };
+}
+
+/** Check what every job would otherwise fail on, once, before anything is queued. */
+function checkSettings(classifier: Classifier, items: readonly EvalItem[], s: RunSettings): void {
+  for (const m of s.methods) {
+    const method = findMethod(m);
+    if (!method) throw new UsageError(`unknown method '${m}' (known: ${methodNames().join(', ')})`);
+    method.options.parse(s.methodOptions[m] ?? {});
+  }
+  for (const i of items) if (i.target !== undefined) labelIndex(classifier, i.target);
+}
+
+export interface Submission {
+  classifier: Classifier;
+  modelRef: string;
+  items: readonly EvalItem[];
+  settings: RunSettings;
+  out: string;
+  title: string;
+  label: string;
+}
+
+/**
+ * Submit (or follow, when the same run is already queued) and wait with a progress bar; then copy
+ * the results into the output folder and hand over to `report`, the command's own local path,
+ * which finds every pair done. `--detach` prints the run id instead of waiting.
+ */
+export async function submitAndCollect(q: QueueFlags, s: Submission, report: (items: EvalItem[]) => Promise<void>): Promise<void> {
+  checkSettings(s.classifier, s.items, s.settings);
+  const connection = connectionFromUrl(q.queue);
+  await checkReachable(connection);
+  const store = new Store(q.store);
+  const sha = await store.putModel(s.classifier, s.modelRef);
+  const pairs = await planPairs(store, sha, s.items, s.settings);
+  const run = runId(pairs);
+  const { queued, existing } = await submitRun(connection, store, pairs, { run, title: s.title, modelRef: s.modelRef, retries: q.retries, backoffMs: q.retryDelay });
+  const what = existing ? 'following' : `${queued} of ${pairs.length} pairs queued`;
+  process.stderr.write(`run ${run}: ${what} (${pairs.length} pairs)\n`);
+  if (q.detach) {
+    process.stdout.write(`${run}\n`);
+    return;
+  }
+  const runs = new Queue(RUNS_QUEUE, { connection });
+  const jobs = new Queue(PAIRS_QUEUE, { connection });
+  let bar: Progress | undefined;
+  let failed = 0;
+  try {
+    for (;;) {
+      const c = await runCounts(runs, jobs, run);
+      bar ??= progress(c.pairs, s.label);
+      bar.update(c.done + c.failed, c.failed > 0 ? { failed: String(c.failed) } : {});
+      failed = c.failed;
+      if (c.left === 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    bar?.stop();
+    await runs.close();
+    await jobs.close();
+  }
+  const engine = new Engine(s.classifier, { ep: 'cpu' });
+  const complete = await collectPairs(store, engine, pairs, { ...s.settings, out: s.out });
+  if (complete.length > 0) await report(complete);
+  if (failed > 0) {
+    throw new QueueError(`run ${run}: ${failed} of ${pairs.length} pairs failed (${s.items.length - complete.length} images left out of the outputs); neuromask status --queue ${q.queue} ${run} lists them, neuromask retry --queue ${q.queue} ${run} queues them again`);
+  }
+}

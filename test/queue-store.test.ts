@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { UsageError } from '../src/errors/usage-error.js';
+import { connectionFromUrl } from '../src/queue/connection.js';
+import { canonicalJson } from '../src/queue/hash.js';
+import { Store, type ResultKey } from '../src/queue/store.js';
+
+const KEY: ResultKey = { model: 'a'.repeat(64), image: 'b'.repeat(64), method: 'gradient', target: null, options: { steps: 8, rule: 'x' }, stability: 0, sanity: false, seed: 0 };
+
+test('canonical JSON ignores key order at every level, not values', () => {
+  assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } }), canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+  assert.notEqual(canonicalJson({ a: [1, 2] }), canonicalJson({ a: [2, 1] }));
+  assert.notEqual(canonicalJson({ a: 1 }), canonicalJson({ a: '1' }));
+});
+
+test('a result key names one file: every field of the key changes it, option order does not', () => {
+  const store = new Store('/s');
+  const base = store.resultBase(KEY);
+  const changes: Partial<ResultKey>[] = [
+    { model: 'c'.repeat(64) },
+    { image: 'd'.repeat(64) },
+    { method: 'smoothgrad' },
+    { target: 3 },
+    { target: 'Sneaker' },
+    { target: 'Sneaker/boot' },
+    { options: { steps: 9, rule: 'x' } },
+    { stability: 3 },
+    { sanity: true },
+    { seed: 1 },
+  ];
+  const seen = new Set([base]);
+  for (const c of changes) {
+    const b = store.resultBase({ ...KEY, ...c });
+    assert.ok(!seen.has(b), `${JSON.stringify(c)} gives a path already used: ${b}`);
+    assert.ok(b.startsWith('/s/results/'), b);
+    seen.add(b);
+  }
+  assert.equal(store.resultBase({ ...KEY, options: { rule: 'x', steps: 8 } }), base);
+});
+
+test('committing a result twice leaves one result (rename over), readable as written', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'nm-store-'));
+  try {
+    const store = new Store(dir);
+    for (const round of [1, 2]) {
+      const tmp = await store.tmpDir();
+      await writeFile(join(tmp, 'm.npy'), `npy${round}`);
+      await writeFile(join(tmp, 'm.json'), `{"round":${round}}`);
+      await store.commitResult(KEY, { npy: join(tmp, 'm.npy'), json: join(tmp, 'm.json') });
+      await store.removeTmp(tmp);
+    }
+    assert.ok(await store.hasResult(KEY));
+    const files = (await readdir(join(dir, 'results'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    assert.equal(files.length, 2);
+    const r = await store.readResult(KEY);
+    assert.equal(r.json, '{"round":2}');
+    assert.equal(Buffer.from(r.npy).toString(), 'npy2');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('--queue URLs: host, port, db; anything else is a usage error naming the form', () => {
+  assert.deepEqual(
+    (({ host, port, db }) => ({ host, port, db }))(connectionFromUrl('redis://10.0.0.5:6380/2') as { host: string; port: number; db: number }),
+    { host: '10.0.0.5', port: 6380, db: 2 },
+  );
+  assert.equal((connectionFromUrl('redis://h') as { port: number }).port, 6379);
+  for (const bad of ['10.0.0.5:6379', 'http://h:1', 'redis://h:1/x']) {
+    assert.throws(() => connectionFromUrl(bad), (e: unknown) => e instanceof UsageError && /redis:\/\/host:port|database/.test(e.message), bad);
+  }
+});
