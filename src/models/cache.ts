@@ -51,7 +51,7 @@ type Verified = Record<string, { size: number; mtimeMs: number; sha256: string }
  * Mode bits, not only access(): as root access() says yes to a `r-x` directory, and a shared,
  * read-only model directory must not gain files behind its owner's back.
  */
-async function writable(dir: string): Promise<boolean> {
+export async function writable(dir: string): Promise<boolean> {
   try {
     const st = await stat(dir);
     if ((st.mode & 0o222) === 0) return false;

@@ -1,9 +1,23 @@
 import type { ObjectiveWeights, SmoothnessKind } from './objective.js';
+import type { LrSchedule } from './schedule.js';
 
 export interface NeuroMaskConfig {
   iterations: number;
   optimizer: 'rmsprop' | 'adam';
   learningRate: number;
+  /** Learning rate over the run (the reference: constant). */
+  schedule: LrSchedule;
+  /**
+   * Stop an item early once no mask cell has moved by `tolerance` (in mask units, 0…1) for
+   * `patience` consecutive steps; 0 runs every iteration (the reference).
+   */
+  tolerance: number;
+  patience: number;
+  /**
+   * Coarse-to-fine: block sizes of equal shares of the iterations (e.g. [4, 2, 1] moves 4×4 blocks
+   * of logits together first); [] optimises every cell from the start (the reference).
+   */
+  stages: number[];
   /** T in m = sigmoid(w / T). */
   temperature: number;
   /** L: uniform initialisation range [-L, L] and the sparsity term's target -L. */
@@ -27,6 +41,10 @@ export const REFERENCE_IMAGENET: NeuroMaskConfig = {
   iterations: 2000,
   optimizer: 'rmsprop',
   learningRate: 0.03,
+  schedule: 'constant',
+  tolerance: 0,
+  patience: 5,
+  stages: [],
   temperature: 0.3,
   weightLimit: 10,
   laplacianSize: 5,
@@ -54,6 +72,10 @@ export const DEFAULT: NeuroMaskConfig = {
   iterations: 100,
   optimizer: 'adam',
   learningRate: 0.1,
+  schedule: 'constant',
+  tolerance: 0,
+  patience: 5,
+  stages: [],
   temperature: 1,
   weightLimit: 10,
   laplacianSize: 3,
