@@ -168,9 +168,10 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
   const active = new Set(items.keys());
   const curves: LossPoint[][] = items.map(() => []);
   const history: { iteration: number; mask: Float32Array }[][] = items.map(() => []);
-  const record = (at: number, which: Iterable<number> = active): void => {
+  // Items that stopped early keep their final mask in later snapshots.
+  const record = (at: number): void => {
     if (options.historyEvery > 0 && at % options.historyEvery === 0) {
-      for (const k of which) history[k]!.push({ iteration: at, mask: maskFromLogitsHost(slice(w, k), cfg.temperature, param, [H, W]) });
+      for (let k = 0; k < n; k++) history[k]!.push({ iteration: at, mask: maskFromLogitsHost(slice(w, k), cfg.temperature, param, [H, W]) });
     }
   };
   const t1 = performance.now();
@@ -207,7 +208,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       }
     }
   }
-  record(step, items.keys());
+  record(step);
   const final = await evaluate();
   const t2 = performance.now();
 
