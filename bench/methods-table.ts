@@ -63,6 +63,7 @@ export async function methodsBench(o: MethodsOptions): Promise<string> {
     [`fashion-canvas, first ${o.canvases} canvases, fashion-canvas-cnn`, 'fashion-canvas-cnn', await canvasItems(o.canvases)],
   ];
   for (const [title, model, items] of sets) {
+    if (items.length === 0) continue;
     const all = await evaluate(model, items, methods, {});
     const prev = methods.includes('neuromask') ? await evaluate(model, items, ['neuromask'], { ...PREVIOUS_DEFAULT }) : [];
     parts.push(`### ${title}`, table(head, [...rows(all, (m) => (m === 'neuromask' ? 'neuromask (default)' : m)), ...rows(prev, () => 'neuromask (previous default)')]), '');
