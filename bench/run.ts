@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only engine|explain|queue]
+ * npm run bench [-- --quick] [-- --only engine|speed|explain|methods|queue]
  * Prints markdown tables; every speed is shown beside a baseline measured in the same run.
  */
 import { cpus, loadavg } from 'node:os';
@@ -8,12 +8,15 @@ import { parseArgs } from 'node:util';
 import { engineBench } from './engine-step.js';
 import { explainBench } from './explain.js';
 import { queueBench } from './queue.js';
+import { methodsBench } from './methods-table.js';
+import { speedBench } from './neuromask-speed.js';
 import { DEFAULT } from '../src/methods/neuromask/presets.js';
 import { PYTHON, torchVersion } from './python.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
-if (values.only !== undefined && !['engine', 'explain', 'queue'].includes(values.only)) {
-  console.error(`--only takes engine, explain or queue, not '${values.only}'`);
+const SECTIONS = ['engine', 'speed', 'explain', 'methods', 'queue'];
+if (values.only !== undefined && !SECTIONS.includes(values.only)) {
+  console.error(`--only takes ${SECTIONS.join(', ')}, not '${values.only}'`);
   process.exit(2);
 }
 // Benchmarks read the real model from ../shared beside the checkout unless told otherwise.
@@ -26,15 +29,24 @@ const ort = ((await import('onnxruntime-node/package.json', { with: { type: 'jso
 console.log(`# neuromask benchmark${quick ? ' (--quick)' : ''}`);
 console.log(`CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}; load average at start ${loadavg()[0]!.toFixed(2)} (other work on the machine slows both sides); Node ${process.version}, onnxruntime-node ${ort}; PyTorch: ${torch === undefined ? `not available in ${PYTHON}` : `${torch} (OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? 'PASSIVE'})`}.\n`);
 
-if (values.only === undefined || values.only === 'engine') {
+const wanted = (s: string): boolean => values.only === undefined || values.only === s;
+if (wanted('engine')) {
   console.log(await engineBench({ torch: torch !== undefined, timing: quick ? { warmup: 1, maxRuns: 5, budgetMs: 300 } : { warmup: 2, maxRuns: 20, budgetMs: 1500 }, leakSteps: 1000 }));
   console.log();
 }
-if (values.only === undefined || values.only === 'explain') {
+if (wanted('speed')) {
+  console.log(await speedBench({ repeats: quick ? 2 : 5, folderSize: quick ? 9 : 27 }));
+  console.log();
+}
+if (wanted('explain')) {
   console.log(await explainBench({ torch: torch !== undefined, referenceIterations: quick ? 200 : 2000, torchDefaultIterations: quick ? 30 : DEFAULT.iterations, folderSize: quick ? 8 : 32 }));
   console.log();
 }
-if (values.only === undefined || values.only === 'queue') {
+if (wanted('methods')) {
+  console.log(await methodsBench(quick ? { photos: 3, canvases: 20 } : { photos: 9, canvases: 100 }));
+  console.log();
+}
+if (wanted('queue')) {
   console.log(await queueBench({ images: quick ? 8 : 16, trivialJobs: quick ? 50 : 200, rounds: quick ? 1 : 3 }));
   console.log();
 }

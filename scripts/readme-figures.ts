@@ -26,7 +26,7 @@ const panel = await panelPng(
   [
     { png: original, title: 'dog.jpg' },
     await tile(ref, 'reference 2000 it'),
-    await tile(def, 'default 100 it'),
+    await tile(def, `default ${def!.config.iterations} it`),
     await tile(bike, 'default, class 444'),
   ],
   { columns: 4 },

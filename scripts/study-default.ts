@@ -55,6 +55,8 @@ const ITEMS: { key: string; file: string; target?: number }[] = [
 
 /** The first DEFAULT candidate (area 2, no smoothness), pinned so these rows stay comparable as DEFAULT changes. */
 const CUR = { preset: 'default', area: 2, smoothness: 0 } as const;
+/** The second round's choice (the DEFAULT of issue 3: 100 steps of Adam 0.1 from logits 3), pinned. */
+const SMOOTH1 = { preset: 'default', area: 4, smoothnessKind: 'gradient', smoothness: 1, deletion: 1, initValue: 3, learningRate: 0.1 } as const;
 
 /**
  * Runs: options (with the longest iteration count) and the iteration counts to report. Adam with a
@@ -93,6 +95,14 @@ const RUNS: Record<string, { options: NeuroMaskOptionsInput; at: number[] }> = {
   'smooth1': { options: { ...CUR, area: 4, smoothnessKind: 'gradient', smoothness: 1, iterations: 200 }, at: [100, 150, 200] },
   'smooth1-nodel': { options: { ...CUR, area: 4, smoothnessKind: 'gradient', smoothness: 1, deletion: 0, iterations: 200 }, at: [100, 150, 200] },
   'smooth3': { options: { ...CUR, area: 4, smoothnessKind: 'gradient', smoothness: 3, iterations: 200 }, at: [100, 150, 200] },
+  // Third round (issue 12, speed): the second round's choice, pinned, with a better start or larger steps.
+  'smooth1-init0': { options: { ...SMOOTH1, initValue: 0, learningRate: 0.2, iterations: 40 }, at: [20, 30, 40] },
+  'smooth1-init0-lr25': { options: { ...SMOOTH1, initValue: 0, learningRate: 0.25, iterations: 24 }, at: [24] },
+  'smooth1-init0-lr27': { options: { ...SMOOTH1, initValue: 0, learningRate: 0.27, iterations: 30 }, at: [30] },
+  'smooth1-init0-lr33': { options: { ...SMOOTH1, initValue: 0, learningRate: 0.33, iterations: 30 }, at: [30] },
+  'smooth1-lr33': { options: { ...SMOOTH1, learningRate: 0.33, iterations: 30 }, at: [30] },
+  'smooth1-c2f': { options: { ...SMOOTH1, learningRate: 0.2, stages: [4, 2, 1], iterations: 30 }, at: [30] },
+  'smooth1-init0-cosine': { options: { ...SMOOTH1, initValue: 0, learningRate: 0.25, schedule: 'cosine', iterations: 30 }, at: [30] },
 };
 
 /** Row name of a run's snapshot. */

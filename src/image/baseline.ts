@@ -7,27 +7,39 @@ function gaussianKernel(sigma: number): Float32Array {
   return k.map((v) => v / s);
 }
 
-/** Separable Gaussian blur with edge replication. */
+/**
+ * Separable Gaussian blur with edge replication. Rows are padded once and the vertical pass
+ * accumulates whole rows, so the inner loops have no bounds clamps (it is on every NeuroMask
+ * start-up); each output sums its taps in the same order as the direct formula.
+ */
 export function gaussianBlur(pixels: Float32Array, c: number, h: number, w: number, sigma: number): Float32Array {
   if (sigma <= 0) return pixels.slice();
   const k = gaussianKernel(sigma);
   const r = (k.length - 1) / 2;
   const tmp = new Float32Array(pixels.length);
   const out = new Float32Array(pixels.length);
+  const padded = new Float32Array(w + 2 * r);
+  const acc = new Float64Array(w);
   for (let ch = 0; ch < c; ch++) {
     const o = ch * h * w;
-    for (let y = 0; y < h; y++)
+    for (let y = 0; y < h; y++) {
+      const row = o + y * w;
+      for (let x = -r; x < w + r; x++) padded[x + r] = pixels[row + Math.min(w - 1, Math.max(0, x))]!;
       for (let x = 0; x < w; x++) {
         let s = 0;
-        for (let i = -r; i <= r; i++) s += k[i + r]! * pixels[o + y * w + Math.min(w - 1, Math.max(0, x + i))]!;
-        tmp[o + y * w + x] = s;
+        for (let i = 0; i < k.length; i++) s += k[i]! * padded[x + i]!;
+        tmp[row + x] = s;
       }
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let i = -r; i <= r; i++) s += k[i + r]! * tmp[o + Math.min(h - 1, Math.max(0, y + i)) * w + x]!;
-        out[o + y * w + x] = s;
+    }
+    for (let y = 0; y < h; y++) {
+      acc.fill(0);
+      for (let i = -r; i <= r; i++) {
+        const src = o + Math.min(h - 1, Math.max(0, y + i)) * w;
+        const kv = k[i + r]!;
+        for (let x = 0; x < w; x++) acc[x] = acc[x]! + kv * tmp[src + x]!;
       }
+      out.set(acc, o + y * w);
+    }
   }
   return out;
 }

@@ -5,7 +5,8 @@ import type { Classifier } from '../models/classifier.js';
 import { normaliseInto } from '../methods/neuromask/step-graph.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { stopPoint } from '../util/stop-point.js';
-import { SessionCache, type FeedTensor, type RuntimeOptions, type Session } from './session.js';
+import { cacheKey, GraphCache, graphFingerprint } from './graph-cache.js';
+import { createSession, SessionCache, type FeedTensor, type RuntimeOptions, type Session } from './session.js';
 
 /** What an engine reports while it prepares graphs and sessions (seconds each for a large model). */
 export interface EngineStage {
@@ -35,6 +36,8 @@ export const PIXELS = 'nm_pixels';
 export class Engine {
   private readonly prepared = new Map<number, Graph>();
   readonly sessions = new SessionCache(8);
+  private disk: Promise<GraphCache | undefined> | undefined;
+  private fingerprint: string | undefined;
 
   constructor(
     readonly classifier: Classifier,
@@ -75,21 +78,59 @@ export class Engine {
   }
 
   /**
-   * A session for a graph derived from the classifier, cached under `key`. Builders that need the
-   * prepared model await `prepare(batch)` first, so that step can be interrupted too.
+   * A session for a graph derived from the classifier, cached under `key` (in memory, and on disk
+   * through the graph cache). Builders that need the prepared model await `prepare(batch)` first,
+   * so that step can be interrupted too.
    */
   async session(key: string, batch: string, build: () => Graph | Promise<Graph>): Promise<Session> {
-    const s = await this.sessions.get({ ...this.runtime, model: `${this.classifier.name}:${key}`, batch }, async () => {
+    const s = await this.sessions.getOrCreate({ ...this.runtime, model: `${this.classifier.name}:${key}`, batch }, (opts) => this.create(key, batch, build, opts));
+    await this.checkpoint();
+    return s;
+  }
+
+  /** The graph cache this engine uses, if any (CPU provider only: other providers' optimised graphs are device-specific). */
+  graphCache(): Promise<GraphCache | undefined> {
+    const c = this.runtime.cache;
+    this.disk ??= this.runtime.ep !== 'cpu' || c === false ? Promise.resolve(undefined) : c !== undefined ? Promise.resolve(new GraphCache(c)) : GraphCache.fromEnv();
+    return this.disk;
+  }
+
+  /** Cache key of one of this classifier's graphs. */
+  cacheKey(key: string, batch: string): string {
+    const { graph, spec, inputName, outputName, outputKind } = this.classifier;
+    this.fingerprint ??= graphFingerprint(graph);
+    return cacheKey({ model: this.fingerprint, spec, inputName, outputName, outputKind, key, batch, ep: this.runtime.ep });
+  }
+
+  /** A session from the graph cache, else built (and its optimised graph cached for next time). */
+  private async create(key: string, batch: string, build: () => Graph | Promise<Graph>, opts: RuntimeOptions): Promise<Session> {
+    const bytes = async (): Promise<Uint8Array> => {
       await this.checkpoint();
       const graph = await build();
       await this.checkpoint();
-      const bytes = writeModel(graph);
+      const b = writeModel(graph);
       await this.checkpoint();
       this.control.onStage?.({ stage: 'session', what: key, batch });
-      return bytes;
-    });
-    await this.checkpoint();
-    return s;
+      return b;
+    };
+    const cache = await this.graphCache();
+    if (!cache) return createSession(await bytes(), opts);
+    const id = this.cacheKey(key, batch);
+    const hit = await cache.load(id);
+    if (hit) {
+      await this.checkpoint();
+      this.control.onStage?.({ stage: 'session', what: key, batch });
+      try {
+        return await createSession(hit, opts, { preOptimized: true });
+      } catch {
+        await cache.remove(id); // unreadable entry (e.g. written by a killed process): rebuild it
+      }
+    }
+    const tmp = await cache.tempPath().catch(() => undefined);
+    const session = await createSession(await bytes(), opts, tmp ? { saveOptimized: tmp } : {});
+    // A cache that cannot be written costs speed, not the run.
+    if (tmp) await cache.commit(id, tmp).catch(() => undefined);
+    return session;
   }
 
   /** A builder holding `nm_pixels` [n,C,H,W] in [0,1] → the model's normalisation → the model. */

@@ -14,6 +14,11 @@ export interface RuntimeOptions {
    * on a machine busy with other work, where spinning threads steal each other's cores.
    */
   spin?: boolean;
+  /**
+   * Folder of ORT-optimised graphs kept across processes (see GraphCache); false: none;
+   * unset: NEUROMASK_CACHE, else <NEUROMASK_HOME>/graphs when writable. CPU provider only.
+   */
+  cache?: string | false;
 }
 
 export interface FeedTensor {
@@ -99,7 +104,14 @@ export class Session {
   }
 }
 
-export async function createSession(modelBytes: Uint8Array, opts: RuntimeOptions): Promise<Session> {
+export interface CreateOptions {
+  /** Write ONNX Runtime's optimised graph to this file (for a graph cache). */
+  saveOptimized?: string;
+  /** The bytes are such an optimised graph already: skip ORT's optimisation. */
+  preOptimized?: boolean;
+}
+
+export async function createSession(modelBytes: Uint8Array, opts: RuntimeOptions, how: CreateOptions = {}): Promise<Session> {
   // Checked here because ONNX Runtime's own message for an unknown name ("backend not found") does not list the choices.
   if (!EXECUTION_PROVIDERS.includes(opts.ep)) {
     throw new RuntimeError(`unknown execution provider '${String(opts.ep)}'; use --ep ${EXECUTION_PROVIDERS.join(', --ep ')}`);
@@ -107,7 +119,9 @@ export async function createSession(modelBytes: Uint8Array, opts: RuntimeOptions
   const threads = resolveThreads(opts.threads);
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [opts.ep],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: how.preOptimized ? 'disabled' : 'all',
+    // ORT warns that an optimised CPU graph is hardware-specific; the cache key holds the CPU.
+    ...(how.saveOptimized ? { optimizedModelFilePath: how.saveOptimized, logSeverityLevel: 3 as const } : {}),
     executionMode: 'sequential',
     intraOpNumThreads: threads,
     extra: { session: { intra_op: { allow_spinning: opts.spin === false ? '0' : '1' } } },
@@ -150,6 +164,11 @@ export class SessionCache {
   }
 
   async get(key: SessionKey, build: () => Uint8Array | Promise<Uint8Array>): Promise<Session> {
+    return this.getOrCreate(key, async (opts) => createSession(await build(), opts));
+  }
+
+  /** As `get`, with the caller making the session (e.g. from a graph cache) on a miss. */
+  async getOrCreate(key: SessionKey, create: (opts: RuntimeOptions) => Promise<Session>): Promise<Session> {
     const threads = resolveThreads(key.threads);
     const spin = key.spin !== false;
     const k = JSON.stringify([key.model, key.batch, key.ep, threads, spin]);
@@ -161,7 +180,7 @@ export class SessionCache {
       return hit;
     }
     this.misses++;
-    const p = Promise.resolve().then(async () => createSession(await build(), { ep: key.ep, threads, spin }));
+    const p = Promise.resolve().then(() => create({ ep: key.ep, threads, spin }));
     this.entries.set(k, p);
     p.catch(() => this.entries.get(k) === p && this.entries.delete(k)); // a failed build is not cached
     while (this.entries.size > this.maxEntries) {

@@ -15,6 +15,9 @@ import { maskFromLogitsHost, paramSize } from './parameterization.js';
 import type { NeuroMaskConfig } from './presets.js';
 import { buildStepGraph, STEP } from './step-graph.js';
 import { stopPoint } from '../../util/stop-point.js';
+import { ConvergenceMonitor } from './convergence.js';
+import { scheduledRate } from './schedule.js';
+import { coarseStep, stageAt } from './coarse-to-fine.js';
 
 export interface NeuroMaskItem {
   image: ImageInput;
@@ -65,6 +68,8 @@ export interface Explanation {
     top5: ClassProbability[];
   };
   maskArea: number;
+  /** Optimisation steps taken (fewer than configured when the mask converged first). */
+  iterations: number;
   lossCurve: LossPoint[];
   history: { iteration: number; mask: Float32Array }[];
   cost: Cost;
@@ -158,12 +163,19 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
     [STEP.baseline]: { data: baseline, dims: [n, ch, H, W] },
     [STEP.target]: { data: onehot, dims: [n, K] },
   };
-  const opt = makeOptimizer(cfg, n * P);
+  let stage = -1;
+  let opts: Optimizer[] = [];
+  const slice = (a: Float32Array, k: number): Float32Array => a.subarray(k * P, (k + 1) * P);
+  const monitors = items.map((_, k) => new ConvergenceMonitor(slice(w, k), cfg.temperature, cfg.tolerance, cfg.patience));
+  /** Steps taken by each item; an item stops early once its mask is still (cfg.tolerance). */
+  const steps = items.map(() => cfg.iterations);
+  const active = new Set(items.keys());
   const curves: LossPoint[][] = items.map(() => []);
   const history: { iteration: number; mask: Float32Array }[][] = items.map(() => []);
-  const record = (it: number): void => {
-    if (options.historyEvery > 0 && it % options.historyEvery === 0) {
-      for (let k = 0; k < n; k++) history[k]!.push({ iteration: it, mask: maskFromLogitsHost(w.subarray(k * P, (k + 1) * P), cfg.temperature, param, [H, W]) });
+  // Items that stopped early keep their final mask in later snapshots.
+  const record = (at: number): void => {
+    if (options.historyEvery > 0 && at % options.historyEvery === 0) {
+      for (let k = 0; k < n; k++) history[k]!.push({ iteration: at, mask: maskFromLogitsHost(slice(w, k), cfg.temperature, param, [H, W]) });
     }
   };
   const t1 = performance.now();
@@ -171,22 +183,36 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
   const evaluate = async (): Promise<Record<string, { data: Float32Array }>> =>
     session.run({ ...feeds, [STEP.w]: { data: w, dims: [n, 1, ...param] } });
 
-  for (let it = 0; it < cfg.iterations; it++) {
+  let step = 0;
+  for (; step < cfg.iterations && active.size > 0; step++) {
     await stopPoint(control.signal);
-    record(it);
+    record(step);
     const r = await evaluate();
     const logits = r[STEP.logits]!.data;
-    for (let k = 0; k < n; k++) {
+    const grad = r[STEP.grad]!.data;
+    const lr = scheduledRate(cfg.schedule, cfg.learningRate, step, cfg.iterations);
+    // Each coarse-to-fine stage starts its own optimiser state on its own grid.
+    const { block, index } = stageAt(cfg.stages, step, cfg.iterations);
+    if (index !== stage) {
+      stage = index;
+      opts = items.map(() => makeOptimizer(cfg, paramSize(param[0], block) * paramSize(param[1], block)));
+    }
+    for (const k of [...active]) {
       const p = toProbabilities(logits.subarray(k * K, (k + 1) * K), c.outputKind);
       const terms: LossPoint['terms'] = {};
       for (const t of termNames) terms[t] = r[STEP.term(t)]!.data[k]!;
-      const point = { iteration: it, total: r[STEP.loss]!.data[k]!, terms, targetProbability: p[targets[k]!]! };
+      const point = { iteration: step, total: r[STEP.loss]!.data[k]!, terms, targetProbability: p[targets[k]!]! };
       curves[k]!.push(point);
       control.onProgress?.({ ...point, item: k, iterations: cfg.iterations });
+      if (block === 1) opts[k]!.step(slice(w, k), slice(grad, k), lr);
+      else coarseStep(opts[k]!, slice(w, k), slice(grad, k), param[0], param[1], block, lr);
+      if (monitors[k]!.update(slice(w, k))) {
+        steps[k] = step + 1;
+        active.delete(k);
+      }
     }
-    opt.step(w, r[STEP.grad]!.data);
   }
-  record(cfg.iterations);
+  record(step);
   const final = await evaluate();
   const t2 = performance.now();
 
@@ -212,8 +238,9 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       maskArea: mask.reduce((a, v) => a + v, 0) / mask.length,
       lossCurve: curves[k]!,
       history: history[k]!,
-      cost: { forwardPasses: (cfg.iterations + 1) * (deletion ? 2 : 1) + 1, backwardPasses: cfg.iterations, seconds: (t2 - t0) / 1000 / n },
-      timings: { prepareMs: (t1 - t0) / n, optimiseMs: (t2 - t1) / n, msPerStep: (t2 - t1) / (cfg.iterations + 1) },
+      iterations: steps[k]!,
+      cost: { forwardPasses: (steps[k]! + 1) * (deletion ? 2 : 1) + 1, backwardPasses: steps[k]!, seconds: (t2 - t0) / 1000 / n },
+      timings: { prepareMs: (t1 - t0) / n, optimiseMs: (t2 - t1) / n, msPerStep: (t2 - t1) / (step + 1) },
       options,
       config: cfg,
       seed: options.seed,

@@ -1,6 +1,7 @@
 /** Optimisers over a flat Float32Array of parameters, updated in place. Pure state + step. */
 export interface Optimizer {
-  step(params: Float32Array, grad: Float32Array): void;
+  /** One update in place; `lr` overrides the optimiser's base rate for this step (schedules). */
+  step(params: Float32Array, grad: Float32Array, lr?: number): void;
 }
 
 export interface RmsPropOptions {
@@ -17,12 +18,12 @@ export function rmsprop(size: number, o: RmsPropOptions): Optimizer {
   const eps = o.epsilon ?? 1e-10;
   const ms = new Float64Array(size).fill(o.initialAccumulator ?? 1);
   return {
-    step(params, grad) {
+    step(params, grad, lr = o.lr) {
       for (let i = 0; i < size; i++) {
         const g = grad[i]!;
         const m = decay * ms[i]! + (1 - decay) * g * g;
         ms[i] = m;
-        params[i] = params[i]! - (o.lr * g) / Math.sqrt(m + eps);
+        params[i] = params[i]! - (lr * g) / Math.sqrt(m + eps);
       }
     },
   };
@@ -44,7 +45,7 @@ export function adam(size: number, o: AdamOptions): Optimizer {
   const v = new Float64Array(size);
   let t = 0;
   return {
-    step(params, grad) {
+    step(params, grad, lr = o.lr) {
       t++;
       const c1 = 1 - b1 ** t;
       const c2 = 1 - b2 ** t;
@@ -52,7 +53,7 @@ export function adam(size: number, o: AdamOptions): Optimizer {
         const g = grad[i]!;
         m[i] = b1 * m[i]! + (1 - b1) * g;
         v[i] = b2 * v[i]! + (1 - b2) * g * g;
-        params[i] = params[i]! - (o.lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
+        params[i] = params[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
       }
     },
   };

@@ -9,6 +9,12 @@ export const NeuroMaskOptionsSchema = z
     iterations: z.number().int().positive().optional(),
     optimizer: z.enum(['rmsprop', 'adam']).optional(),
     learningRate: z.number().positive().optional(),
+    schedule: z.enum(['constant', 'cosine']).optional(),
+    /** Early stop: largest mask change per step (0…1) below which the mask counts as still; 0 = off. */
+    tolerance: z.number().nonnegative().max(1).optional(),
+    patience: z.number().int().positive().optional(),
+    /** Coarse-to-fine block sizes, one per equal share of the iterations, e.g. [4, 2, 1]. */
+    stages: z.array(z.number().int().positive()).max(8).optional(),
     temperature: z.number().positive().optional(),
     weightLimit: z.number().positive().optional(),
     laplacianSize: z.union([z.literal(3), z.literal(5)]).optional(),
