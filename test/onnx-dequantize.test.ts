@@ -9,8 +9,7 @@ import { inferShapes } from '../src/onnx/shapes.js';
 import { toNumbers } from '../src/onnx/tensor.js';
 import type { Graph, Node } from '../src/onnx/types.js';
 import { writeModel } from '../src/onnx/write.js';
-import { qlinearAdd, roundHalfEven, qlinearConv, qlinearGlobalAveragePool, qlinearMatMul, type QOut, type QTensor } from './helpers/qlinear.js';
-import { rng } from './helpers/random.js';
+import { qlinearAdd, qlinearConv, qlinearGlobalAveragePool, qlinearMatMul, requantize, type QOut, type QTensor } from './helpers/qlinear.js';
 
 const DIR = new URL('../../shared/models/mobilenetv2-12-int8/', import.meta.url);
 const MODEL = new URL('mobilenetv2-12-int8.onnx', DIR).pathname;
@@ -136,8 +135,8 @@ describe('dequantize MobileNetV2 int8', { skip: !existsSync(MODEL) || !existsSyn
     const d = dequantize(g);
     const x = await photo64('dog.jpg');
     const env = new Map<string, QTensor>();
-    const qt = (name: string, s: string, z: string, t?: { q: ArrayLike<number>; dims: readonly number[] }): QTensor => {
-      const v = t ?? env.get(name) ?? g.initializers.get(name)!;
+    const qt = (name: string, s: string, z: string, given?: { q: ArrayLike<number>; dims: readonly number[] }): QTensor => {
+      const v = given ?? env.get(name) ?? g.initializers.get(name)!;
       return { q: 'q' in v ? v.q : (v.data as ArrayLike<number>), dims: v.dims, scale: init(g, s), zeroPoint: init(g, z) };
     };
     const seen = new Map<string, number>();
@@ -145,13 +144,13 @@ describe('dequantize MobileNetV2 int8', { skip: !existsSync(MODEL) || !existsSyn
     for (const n of g.nodes) {
       const [i0, i1, i2] = n.inputs as [string, string, string];
       if (n.opType === 'QuantizeLinear') {
-        const s = init(g, i1)[0]!, z = init(g, i2)[0]!;
-        env.set(n.outputs[0]!, qt('', i1, i2, { q: x.map((v) => Math.min(255, Math.max(0, roundHalfEven(v / s) + z))), dims: [1, 3, 64, 64] }));
+        const to: QOut = { scale: init(g, i1)[0]!, zeroPoint: init(g, i2)[0]!, range: rangeOf(g, i2) };
+        env.set(n.outputs[0]!, qt('', i1, i2, { q: x.map((v) => requantize(v, to)), dims: [1, 3, 64, 64] }));
         continue;
       }
       if (n.opType === 'Reshape') {
-        const t = env.get(i0)!;
-        env.set(n.outputs[0]!, { ...t, dims: [t.dims[0]!, t.q.length / t.dims[0]!] }); // the classifier's flatten
+        const v = env.get(i0)!;
+        env.set(n.outputs[0]!, { ...v, dims: [v.dims[0]!, v.q.length / v.dims[0]!] }); // the classifier's flatten
         continue;
       }
       const op = QLINEAR[n.opType];
@@ -166,11 +165,11 @@ describe('dequantize MobileNetV2 int8', { skip: !existsSync(MODEL) || !existsSyn
       op.activations.forEach((i, k) => {
         const name = n.inputs[i]!;
         if (g.initializers.has(name)) return;
-        const t = ins[k]!;
-        feeds[name] = new ort.Tensor('float32', Float32Array.from(t.q, (v) => (v - t.zeroPoint[0]!) * t.scale[0]!), t.dims as number[]);
+        const a = ins[k]!;
+        feeds[name] = new ort.Tensor('float32', Float32Array.from(a.q, (v) => (v - a.zeroPoint[0]!) * a.scale[0]!), a.dims as number[]);
       });
       const yName = floatName(g, n.outputs[0]!);
-      const sub = cut(d, Object.entries(feeds).map(([name, t]) => ({ name, dims: t.dims as number[] })), yName, want.dims);
+      const sub = cut(d, Object.entries(feeds).map(([name, f]) => ({ name, dims: f.dims as number[] })), yName, want.dims);
       assert.ok(sub.nodes.every((m) => !/Quant/.test(m.opType)), `${n.name}: float ops only`);
       const session = await ort.InferenceSession.create(writeModel(sub));
       const got = (await session.run(feeds))[yName]!.data as Float32Array;
