@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from onnx import numpy_helper
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 SHARED = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, '..', 'shared'))
 MODEL = os.path.join(SHARED, 'models', 'mobilenetv2-12-int8', 'mobilenetv2-12-int8.onnx')
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'mobilenet-reference.json')
