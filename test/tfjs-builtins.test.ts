@@ -54,7 +54,7 @@ const CASES = [
 ] as const;
 
 for (const c of CASES) {
-  test(`${c.model}: logits and input gradient equal TF.js's on ${c.photo}`, async () => {
+  test(`${c.model}: logits and input gradient equal TF.js's on ${c.photo}`, async (t) => {
     const classifier = await loadClassifier(c.model);
     const pm = findPackageModel(c.model)!;
     const image = await loadImage(c.photo === 'face' ? await astronautFace() : `${SHARED_IMAGES}${c.photo}`, classifier.spec);
@@ -85,6 +85,7 @@ for (const c of CASES) {
       // blob of the gradient (measured: L2 error 5e-3 on nsfwjs' MobileNetV2, 99% of entries within
       // 4e-4 of the largest). A layout or padding bug moves everything by O(1), so bound both.
       const { l2, p99 } = gradientErrors(ours.grad, ref);
+      t.diagnostic(`logits rel err ${relErr(ours.logits, refLogits).toExponential(2)}, gradient L2 ${l2.toExponential(2)}, p99 ${p99.toExponential(2)}`);
       assert.ok(p99 < 1e-3, `99th-percentile gradient error ${p99} of the largest entry`);
       assert.ok(l2 < 1e-2, `relative L2 gradient error ${l2}`);
       assert.ok(maxAbs(ref) > 0, 'reference gradient is not all zero');
