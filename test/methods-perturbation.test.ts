@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ImageInput } from '../src/image/load.js';
-import { extremalPerturbation, extremalPerturbationMethod, ExtremalPerturbationOptionsSchema, rankingLoss } from '../src/methods/extremal-perturbation.js';
+import { extremalPerturbation, extremalPerturbationMethod, ExtremalPerturbationOptionsSchema } from '../src/methods/extremal-perturbation.js';
 import { meaningfulPerturbation, meaningfulPerturbationMethod, MeaningfulPerturbationOptionsSchema } from '../src/methods/meaningful-perturbation.js';
 import { occlusionMethod, OcclusionOptionsSchema } from '../src/methods/occlusion.js';
 import { PERTURBATION_METHODS } from '../src/methods/perturbation-methods.js';
@@ -174,20 +174,6 @@ describe('meaningful perturbation', () => {
 });
 
 describe('extremal perturbation', () => {
-  it('ranking loss: value, the gradient 2λ(m_(k) − r_k)/|m|, and ties sharing the ones', () => {
-    const m = Float32Array.from([0.9, 0.1, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6, 0.0]);
-    const g = new Float32Array(10);
-    // Area 0.3: the top three (0.9, 0.8, 0.7) should be 1, the rest 0.
-    const loss = rankingLoss(m, 0.3, 2, g);
-    const r = [1, 0, 0, 0, 1, 0, 1, 0, 0, 0];
-    const expected = (2 * m.reduce((s, v, i) => s + (v - r[i]!) ** 2, 0)) / 10;
-    assert.ok(Math.abs(loss - expected) < 1e-6);
-    m.forEach((v, i) => assert.ok(Math.abs(g[i]! - (2 * 2 * (v - r[i]!)) / 10) < 1e-6));
-    const ties = new Float32Array(8).fill(1);
-    rankingLoss(ties, 0.25, 1, g);
-    for (let i = 0; i < 8; i++) assert.ok(Math.abs(g[i]! - (2 * (1 - 0.25)) / 8) < 1e-6);
-  });
-
   it('lowers its energy, keeps the square the model reads, and meets the area (with flip jitter)', async () => {
     // The model reads the square's mirror image too, so the flipped steps see the same evidence.
     const engine = engineFor(squareClassifier(true));
