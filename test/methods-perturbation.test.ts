@@ -183,9 +183,12 @@ describe('extremal perturbation', () => {
     assert.ok(last.loss < first.loss / 4, `energy ${first.loss} → ${last.loss}`);
     const mask = run.masks[0]!;
     const { inside, outside } = insideOutside(mask);
-    assert.ok(inside > 0.5 && outside < 0.1, `kept inside ${inside}, outside ${outside}`);
-    const area = mask.filter((v) => v > 0.5).length / mask.length;
-    assert.ok(Math.abs(area - 0.1) <= 0.05, `area ${area}`);
+    // TorchRay constrains the area of the full mask, σ = 3 px of margin included (22² px here):
+    // 10% of it is 48 px, 19% of the 16² crop, the 25 px square among them (after 300 steps the
+    // growing area weight has not quite pulled the soft mask down to it).
+    assert.ok(inside > 0.5 && outside < 0.25, `kept inside ${inside}, outside ${outside}`);
+    const area = mask.reduce((t, v) => t + v, 0) / mask.length;
+    assert.ok(area > 0.12 && area < 0.3, `area ${area}`);
   });
 
   it('gives one mask per area, the first being the map', async () => {
