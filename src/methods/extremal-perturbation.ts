@@ -53,6 +53,9 @@ const EP = {
   grad: 'ep_mask_params_grad',
 } as const;
 
+/** Offset of the pyramid lookup, in levels (see buildGraph). */
+const LEVEL_SHIFT = 1e-4;
+
 /** TorchRay's contrastive reward masks the target with −100 before taking the best other logit. */
 const CONTRAST_FILL = -100;
 
@@ -89,7 +92,10 @@ function buildGraph(engine: Engine, l: Layout): Graph {
   b.output(EP.mask, 'float32', [A, 1, H, W]);
   // TorchRay's pyramid lookup: level m·(L−1), interpolated linearly between neighbouring levels
   // (hat weights max(0, 1 − |m·(L−1) − l|)); m = 1 is the sharp image, m = 0 the most blurred.
-  const t = b.add('Mul', [b.add('Reshape', [cropped, b.ints([A, 1, 1, H, W])]), b.scalar(L - 1)]);
+  // TorchRay's floor() takes the slope of the segment above an integer level; the hats' kinks give
+  // 0 there, and masks sit exactly at 0 wherever their parameters are clamped to 0, so that region
+  // could never come back. A shift of 1e-4 of a level puts every m on the segment TorchRay uses.
+  const t = b.add('Add', [b.add('Mul', [b.add('Reshape', [cropped, b.ints([A, 1, 1, H, W])]), b.scalar(L - 1)]), b.scalar(LEVEL_SHIFT)]);
   const lv = b.floats([1, L, 1, 1, 1], Array.from({ length: L }, (_, i) => i), 'levels');
   const hat = b.add('Relu', [b.add('Sub', [b.scalar(1), b.add('Abs', [b.add('Sub', [t, lv])])])]);
   const perturbed = b.add('MatMul', [b.add('ReduceSum', [b.add('Mul', [hat, pyramid]), b.ints([1], 'axes')], { keepdims: 0 }), flip]);
