@@ -64,7 +64,8 @@ describe('every method against its reference implementation (built-in fashion-mn
   for (const m of REFERENCE_FIXTURES.maps) {
     it(`${m.method} ${JSON.stringify(m.options)} ≈ ${m.reference}`, async () => {
       const { engine, images } = await setup;
-      for (const photo of REFERENCE_FIXTURES.photos) {
+      const photos: readonly string[] = (m as { photos?: readonly string[] }).photos ?? REFERENCE_FIXTURES.photos;
+      for (const photo of photos) {
         const image = images.get(photo)!;
         const ref = npy(`${REFERENCE_FIXTURES.dir}${photo}.${m.file}.npy`).data;
         const run = async (seed: number): Promise<Float32Array> => (await explain(engine, image, { method: m.method, seed, options: { ...m.options } })).map;

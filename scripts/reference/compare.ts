@@ -20,6 +20,7 @@ const flag = (name: string): string | undefined => {
   return i < 0 ? undefined : argv.splice(i, 2)[1];
 };
 const targetFlag = flag('--target');
+const reuse = argv.includes('--reuse') && argv.splice(argv.indexOf('--reuse'), 1).length > 0;
 const sets: string[] = [];
 for (let s = flag('--set'); s !== undefined; s = flag('--set')) sets.push(s);
 const [model, data, refDir, methodList] = argv;
@@ -95,7 +96,9 @@ for (const photo of meta.photos) {
       await compare(m, a, 'rise-seed0', { noiseFloorPearson: pearsonCorrelation(a, b), noiseFloorSpearman: spearman(a, b), referenceNoiseFloorPearson: refFloor });
     }
     if (m === 'extremal-perturbation') {
-      const ours = await run('extremal-perturbation', {});
+      // --reuse: our mask from an earlier run (800 steps on MobileNetV2 take minutes).
+      const saved = join(refDir, `${photo.name}.ours.extremal-perturbation.npy`);
+      const ours = reuse && existsSync(saved) ? await npy(saved) : await run('extremal-perturbation', {});
       const refPath = join(refDir, `${photo.name}.extremal-perturbation.npy`);
       if (existsSync(refPath)) {
         const ref = await npy(refPath);
