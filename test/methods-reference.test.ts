@@ -72,7 +72,8 @@ describe('every method against its reference implementation (built-in fashion-mn
         const ours = await run(0);
         const r = pearsonCorrelation(ours, ref);
         if (!m.stochastic) {
-          assert.ok(r >= 0.99, `${photo}: Pearson ${r.toFixed(4)} with the reference`);
+          const min = (m as { minPearson?: number }).minPearson ?? 0.99;
+          assert.ok(r >= min, `${photo}: Pearson ${r.toFixed(4)} with the reference (at least ${min})`);
           continue;
         }
         // Sampled methods: our map agrees with the reference's as well as two of our own seeds agree.
