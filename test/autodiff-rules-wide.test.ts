@@ -43,6 +43,11 @@ const cases: Case[] = [
   { name: 'Resize linear align_corners by sizes', graph: unary(resize({ mode: 'linear', coordinate_transformation_mode: 'align_corners' }, undefined, [2, 3, 9, 5])) },
   { name: 'Resize linear pytorch_half_pixel ×1.5, height only', graph: unary(resize({ mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }, [1, 1, 1.5, 1])) },
   { name: 'Resize linear asymmetric down ×0.5', graph: unary(resize({ mode: 'linear', coordinate_transformation_mode: 'asymmetric' }, [1, 1, 0.5, 0.5])) },
+  // A sort is piecewise linear: values 1 apart (a shuffled ramp) plus 0.1·x never swap places under
+  // the finite-difference steps (h 0.5: the loss is O(100), float32 needs a wide step), so the
+  // check stays on one linear piece.
+  { name: 'TopK all, ascending (a sort: extremal perturbation ranks its mask)', graph: unary((b, x) => b.add('TopK', [b.add('Add', [b.add('Mul', [b.add('Reshape', [x, b.ints([2, 108])]), b.scalar(0.1)]), b.floats([2, 108], Array.from({ length: 216 }, (_, i) => (i * 37) % 108))]), b.ints([108])], { axis: 1, largest: 0 }), [2, 3, 6, 6]), h: 0.5 },
+  { name: 'TopK 4 largest along H', graph: unary((b, x) => b.add('Tanh', [b.add('TopK', [x, b.ints([4])], { axis: 2 })])) },
   // Family patterns, each as its exporters write it.
   {
     name: 'squeeze-excitation (GlobalAveragePool→Conv→Relu→Conv→HardSigmoid→Mul)',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ImageInput } from '../src/image/load.js';
-import { extremalPerturbation, extremalPerturbationMethod, ExtremalPerturbationOptionsSchema, rankingLoss } from '../src/methods/extremal-perturbation.js';
+import { extremalPerturbation, extremalPerturbationMethod, ExtremalPerturbationOptionsSchema } from '../src/methods/extremal-perturbation.js';
 import { meaningfulPerturbation, meaningfulPerturbationMethod, MeaningfulPerturbationOptionsSchema } from '../src/methods/meaningful-perturbation.js';
 import { occlusionMethod, OcclusionOptionsSchema } from '../src/methods/occlusion.js';
 import { PERTURBATION_METHODS } from '../src/methods/perturbation-methods.js';
@@ -174,20 +174,6 @@ describe('meaningful perturbation', () => {
 });
 
 describe('extremal perturbation', () => {
-  it('ranking loss: value, the gradient 2λ(m_(k) − r_k)/|m|, and ties sharing the ones', () => {
-    const m = Float32Array.from([0.9, 0.1, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6, 0.0]);
-    const g = new Float32Array(10);
-    // Area 0.3: the top three (0.9, 0.8, 0.7) should be 1, the rest 0.
-    const loss = rankingLoss(m, 0.3, 2, g);
-    const r = [1, 0, 0, 0, 1, 0, 1, 0, 0, 0];
-    const expected = (2 * m.reduce((s, v, i) => s + (v - r[i]!) ** 2, 0)) / 10;
-    assert.ok(Math.abs(loss - expected) < 1e-6);
-    m.forEach((v, i) => assert.ok(Math.abs(g[i]! - (2 * 2 * (v - r[i]!)) / 10) < 1e-6));
-    const ties = new Float32Array(8).fill(1);
-    rankingLoss(ties, 0.25, 1, g);
-    for (let i = 0; i < 8; i++) assert.ok(Math.abs(g[i]! - (2 * (1 - 0.25)) / 8) < 1e-6);
-  });
-
   it('lowers its energy, keeps the square the model reads, and meets the area (with flip jitter)', async () => {
     // The model reads the square's mirror image too, so the flipped steps see the same evidence.
     const engine = engineFor(squareClassifier(true));
@@ -197,9 +183,12 @@ describe('extremal perturbation', () => {
     assert.ok(last.loss < first.loss / 4, `energy ${first.loss} → ${last.loss}`);
     const mask = run.masks[0]!;
     const { inside, outside } = insideOutside(mask);
-    assert.ok(inside > 0.5 && outside < 0.1, `kept inside ${inside}, outside ${outside}`);
-    const area = mask.filter((v) => v > 0.5).length / mask.length;
-    assert.ok(Math.abs(area - 0.1) <= 0.05, `area ${area}`);
+    // TorchRay constrains the area of the full mask, σ = 3 px of margin included (22² px here):
+    // 10% of it is 48 px, 19% of the 16² crop, the 25 px square among them (after 300 steps the
+    // growing area weight has not quite pulled the soft mask down to it).
+    assert.ok(inside > 0.5 && outside < 0.25, `kept inside ${inside}, outside ${outside}`);
+    const area = mask.reduce((t, v) => t + v, 0) / mask.length;
+    assert.ok(area > 0.12 && area < 0.3, `area ${area}`);
   });
 
   it('gives one mask per area, the first being the map', async () => {

@@ -141,6 +141,43 @@ describe('deletion and insertion', () => {
   });
 });
 
+describe('gaussian blur', () => {
+  // The direct 2-D formula: every output a weighted sum of its (2r+1)² neighbours, read with the edge rule.
+  function direct(px: Float32Array, c: number, h: number, w: number, sigma: number, truncate: number, fill?: number[]): Float32Array {
+    const r = Math.max(1, Math.ceil(truncate * sigma));
+    const g = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+    const sum = g.reduce((a, b) => a + b, 0);
+    const k = g.map((v) => v / sum);
+    const out = new Float32Array(px.length);
+    for (let ch = 0; ch < c; ch++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          let s = 0;
+          for (let i = -r; i <= r; i++)
+            for (let j = -r; j <= r; j++) {
+              const yy = y + i;
+              const xx = x + j;
+              const outside = yy < 0 || yy >= h || xx < 0 || xx >= w;
+              const v = fill && outside ? fill[ch]! : px[ch * h * w + Math.min(h - 1, Math.max(0, yy)) * w + Math.min(w - 1, Math.max(0, xx))]!;
+              s += k[i + r]! * k[j + r]! * v;
+            }
+          out[ch * h * w + y * w + x] = s;
+        }
+    return out;
+  }
+  const px = uniform(2 * 9 * 13, 0, 1, 21);
+  for (const [name, sigma, opts] of [
+    ['edges replicated', 2, {}],
+    ['constant fill per channel, truncate 4', 1.5, { fill: [-2, 3], truncate: 4 }],
+  ] as const) {
+    it(`equals the direct 2-D formula: ${name}`, () => {
+      const got = gaussianBlur(px, 2, 9, 13, sigma, opts);
+      const want = direct(px, 2, 9, 13, sigma, 'truncate' in opts ? opts.truncate : 3, 'fill' in opts ? [...opts.fill] : undefined);
+      got.forEach((v, i) => close(v, want[i]!, 1e-5, `pixel ${i}`));
+    });
+  }
+});
+
 describe('rank correlation', () => {
   it('averages ranks over ties', () => {
     assert.deepEqual([...averageRanks([10, 20, 10, 30])], [1.5, 3, 1.5, 4]);

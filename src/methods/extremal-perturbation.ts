@@ -6,16 +6,16 @@ import { GraphBuilder } from '../onnx/builder.js';
 import type { Graph } from '../onnx/types.js';
 import type { Engine } from '../runtime/engine.js';
 import { defineMethod, type MethodContext } from './method.js';
-import { bilinearMatrix, paramSize } from './neuromask/parameterization.js';
+import { appendSmoothMask, smoothMaskGeometry, type SmoothMaskGeometry } from './extremal/smooth-mask.js';
 import { normaliseInto } from './neuromask/step-graph.js';
-import { permute } from '../util/permute.js';
 import { stopPoint } from '../util/stop-point.js';
 
 /**
- * TorchRay's `extremal_perturbation` defaults: preservation game, 800 SGD steps (lr 0.01, momentum
- * 0.9 with dampening 0.9), area weight 300 growing ×1.0035 a step, blur pyramid of 8 levels up to
- * σ 20 px, horizontal flip on every other step, mask parameters 1 everywhere, clamped to [0, 1].
- * Its mask step (7 px) and smoothing (σ 21 px) are for 224 inputs; we scale them with the input.
+ * TorchRay's `extremal_perturbation` (its defaults): preservation game, 800 SGD steps (lr 0.01,
+ * momentum 0.9 with dampening 0.9), area weight 300 growing ×1.0035 a step, blur pyramid of 8
+ * levels up to σ 20 px, horizontal flip on every other step, mask parameters 1 everywhere,
+ * clamped to [0, 1], its smooth max-pooled mask generator. Its mask step (7 px) and σ (21 px) are
+ * for 224 inputs; we scale them with the input.
  */
 export const ExtremalPerturbationOptionsSchema = z
   .object({
@@ -33,6 +33,8 @@ export const ExtremalPerturbationOptionsSchema = z
     maxBlur: z.number().positive().default(20),
     levels: z.number().int().min(2).default(8),
     jitter: z.boolean().default(true),
+    /** TorchRay's `simple_reward` (the target logit, its default) or `contrastive_reward` (minus the best other logit). */
+    reward: z.enum(['simple', 'contrastive']).default('simple'),
   })
   .strict();
 
@@ -40,117 +42,85 @@ export type ExtremalPerturbationOptions = z.output<typeof ExtremalPerturbationOp
 
 const EP = {
   params: 'ep_mask_params',
-  cols: 'ep_cols',
+  flip: 'ep_flip',
   pyramid: 'ep_pyramid',
-  cotangent: 'ep_area_cotangent',
+  reference: 'ep_area_reference',
+  weight: 'ep_area_weight',
   target: 'ep_target',
   reward: 'ep_reward',
+  area: 'ep_area_loss',
+  mask: 'ep_mask',
   grad: 'ep_mask_params_grad',
 } as const;
 
-/**
- * [size, n] matrix taking n mask parameters to `size` pixels: a Gaussian (σ in parameter cells,
- * each row renormalised so a constant mask stays constant up to the borders) then bilinear
- * upsampling. TorchRay smooths with a soft max over shifted kernels; this linear stand-in keeps
- * its edge fall-off (a Gaussian of σ/2) but, unlike the max, cannot make a lone cell reach 1.
- */
-export function smoothUpsampleMatrix(size: number, n: number, sigmaCells: number): Float32Array {
-  const s = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    let total = 0;
-    for (let j = 0; j < n; j++) total += s[i * n + j] = Math.exp(-((i - j) ** 2) / (2 * sigmaCells * sigmaCells));
-    for (let j = 0; j < n; j++) s[i * n + j]! /= total;
-  }
-  const u = bilinearMatrix(size, n);
-  const out = new Float32Array(size * n);
-  for (let r = 0; r < size; r++)
-    for (let k = 0; k < n; k++) {
-      const a = u[r * n + k]!;
-      if (a !== 0) for (let j = 0; j < n; j++) out[r * n + j]! += a * s[k * n + j]!;
-    }
-  return out;
+/** Offset of the pyramid lookup, in levels (see buildGraph). */
+const LEVEL_SHIFT = 1e-4;
+
+/** TorchRay's contrastive reward masks the target with −100 before taking the best other logit. */
+const CONTRAST_FILL = -100;
+
+interface Layout {
+  areas: number;
+  geo: SmoothMaskGeometry;
+  levels: number;
+  reward: ExtremalPerturbationOptions['reward'];
 }
 
 /**
- * The ranking loss λ‖sort(m) − r_a‖²/|m| and its gradient 2λ(m_(k) − r_k)/|m|. r_a is 0 for the
- * lowest ⌊(1 − a)|m|⌋ ranks and 1 above, so only whether an element ranks in the top a·|m| matters:
- * a threshold from one numeric sort. Elements tied at the threshold share its ones: their r is the
- * fraction of ones among the tied ranks (the mean over tie-breaks), so no pixel order is favoured —
- * at the start every mask value is 1 and all are tied.
+ * One graph per step: parameters → smooth mask → pyramid lookup → (optional flip) → model →
+ * reward; the area loss λ·mean((sort(full mask) − r_a)²) with TorchRay's sort (TopK); the
+ * gradient of −(reward − area loss) for the parameters.
  */
-export function rankingLoss(m: Float32Array, area: number, weight: number, grad: Float32Array): number {
-  const M = m.length;
-  const zeros = Math.floor(M * (1 - area));
-  const sorted = m.slice().sort();
-  const tau = sorted[zeros]!;
-  let above = 0;
-  let tied = 0;
-  for (let i = 0; i < M; i++) {
-    if (m[i]! > tau) above++;
-    else if (m[i] === tau) tied++;
-  }
-  const tiedOne = (M - zeros - above) / tied;
-  let loss = 0;
-  for (let i = 0; i < M; i++) {
-    const v = m[i]!;
-    const r = v > tau ? 1 : v === tau ? tiedOne : 0;
-    grad[i] = (2 * weight * (v - r)) / M;
-  }
-  // The loss itself does not depend on how ties are broken: sum it over the sorted values.
-  for (let k = 0; k < M; k++) loss += (sorted[k]! - (k < zeros ? 0 : 1)) ** 2;
-  return (weight * loss) / M;
-}
-
-function buildGraph(engine: Engine, areas: number, param: [number, number], rows: Float32Array, levels: number): Graph {
+function buildGraph(engine: Engine, l: Layout): Graph {
   const c = engine.classifier;
   const [H, W] = c.spec.inputSize;
   const C = engine.channels;
-  const { b, appendModel } = GraphBuilder.aroundModel(engine.graph(areas));
-  const p = b.input(EP.params, 'float32', [areas, 1, ...param]);
-  // Columns come in as a feed: on jitter steps the flipped matrix mirrors the mask with the image.
-  const cols = b.input(EP.cols, 'float32', [param[1], W]);
-  const pyramid = b.input(EP.pyramid, 'float32', [1, levels, C, H, W]);
-  const cot = b.input(EP.cotangent, 'float32', [areas, 1, H, W]);
-  const target = b.input(EP.target, 'float32', [areas, c.numClasses]);
+  const A = l.areas;
+  const L = l.levels;
+  const { b, appendModel } = GraphBuilder.aroundModel(engine.graph(A));
+  const p = b.input(EP.params, 'float32', [A, 1, ...l.geo.param]);
+  // [W, W]: the identity, or the reversal on jitter steps (TorchRay flips the perturbed image).
+  const flip = b.input(EP.flip, 'float32', [W, W]);
+  const pyramid = b.input(EP.pyramid, 'float32', [1, L, C, H, W]);
+  const M = l.geo.full[0] * l.geo.full[1];
+  const reference = b.input(EP.reference, 'float32', [A, M]);
+  const weight = b.input(EP.weight, 'float32', [1]);
+  const target = b.input(EP.target, 'float32', [A, c.numClasses]);
 
-  const m = b.add('MatMul', [b.add('MatMul', [b.floats([H, param[0]], rows, 'rows'), p]), cols]);
+  const { full, cropped } = appendSmoothMask(b, p, l.geo, A, [H, W]);
+  b.push('Identity', [cropped], [EP.mask]);
+  b.output(EP.mask, 'float32', [A, 1, H, W]);
   // TorchRay's pyramid lookup: level m·(L−1), interpolated linearly between neighbouring levels
   // (hat weights max(0, 1 − |m·(L−1) − l|)); m = 1 is the sharp image, m = 0 the most blurred.
-  const t = b.add('Mul', [b.add('Reshape', [m, b.ints([areas, 1, 1, H, W])]), b.scalar(levels - 1)]);
-  const lv = b.floats([1, levels, 1, 1, 1], Array.from({ length: levels }, (_, l) => l), 'levels');
+  // TorchRay's floor() takes the slope of the segment above an integer level; the hats' kinks give
+  // 0 there, and masks sit exactly at 0 wherever their parameters are clamped to 0, so that region
+  // could never come back. A shift of 1e-4 of a level puts every m on the segment TorchRay uses.
+  const t = b.add('Add', [b.add('Mul', [b.add('Reshape', [cropped, b.ints([A, 1, 1, H, W])]), b.scalar(L - 1)]), b.scalar(LEVEL_SHIFT)]);
+  const lv = b.floats([1, L, 1, 1, 1], Array.from({ length: L }, (_, i) => i), 'levels');
   const hat = b.add('Relu', [b.add('Sub', [b.scalar(1), b.add('Abs', [b.add('Sub', [t, lv])])])]);
-  const perturbed = b.add('ReduceSum', [b.add('Mul', [hat, pyramid]), b.ints([1], 'axes')], { keepdims: 0 });
+  const perturbed = b.add('MatMul', [b.add('ReduceSum', [b.add('Mul', [hat, pyramid]), b.ints([1], 'axes')], { keepdims: 0 }), flip]);
   normaliseInto(b, perturbed, c.spec, C, c.inputName);
   appendModel();
-  b.push('ReduceSum', [b.add('Mul', [target, c.outputName]), b.ints([1], 'axes')], [EP.reward], { keepdims: 0 });
-  b.output(EP.reward, 'float32', [areas]);
-  // −Σ reward + Σ m·cot: the second term's gradient for m is the host-computed ranking gradient.
-  const scalar = b.add('Sub', [b.add('ReduceSum', [b.add('Mul', [m, cot])], { keepdims: 0 }), b.add('ReduceSum', [EP.reward], { keepdims: 0 })]);
+  const y = c.outputName;
+  let reward = b.add('ReduceSum', [b.add('Mul', [target, y]), b.ints([1], 'axes')], { keepdims: 0 });
+  if (l.reward === 'contrastive') {
+    const others = b.add('Add', [b.add('Mul', [y, b.add('Sub', [b.scalar(1), target])]), b.add('Mul', [target, b.scalar(CONTRAST_FILL)])]);
+    reward = b.add('Sub', [reward, b.add('ReduceMax', [others], { axes: [1], keepdims: 0 })]);
+  }
+  b.push('Identity', [reward], [EP.reward]);
+  b.output(EP.reward, 'float32', [A]);
+  const sorted = b.add('TopK', [b.add('Reshape', [full, b.ints([A, M])]), b.ints([M])], { axis: 1, largest: 0, sorted: 1 });
+  const sq = b.add('Pow', [b.add('Sub', [sorted, reference]), b.scalar(2)]);
+  b.push('Mul', [b.add('ReduceMean', [sq], { axes: [1], keepdims: 0 }), weight], [EP.area]);
+  b.output(EP.area, 'float32', [A]);
+  const scalar = b.add('Sub', [b.add('ReduceSum', [EP.area], { keepdims: 0 }), b.add('ReduceSum', [EP.reward], { keepdims: 0 })]);
   return buildGradient(b.build('extremal_perturbation'), { of: scalar, wrt: [p], names: { [p]: EP.grad } }).graph;
 }
 
-/** m = rows · p · cols for one [h, w] parameter grid. */
-function hostMask(p: Float32Array, rows: Float32Array, cols: Float32Array, param: [number, number], H: number, W: number): Float32Array {
-  const [h, w] = param;
-  const tmp = new Float32Array(H * w);
-  for (let i = 0; i < H; i++)
-    for (let k = 0; k < h; k++) {
-      const a = rows[i * h + k]!;
-      if (a !== 0) for (let j = 0; j < w; j++) tmp[i * w + j]! += a * p[k * w + j]!;
-    }
-  const out = new Float32Array(H * W);
-  for (let i = 0; i < H; i++)
-    for (let k = 0; k < w; k++) {
-      const a = tmp[i * w + k]!;
-      if (a !== 0) for (let j = 0; j < W; j++) out[i * W + j]! += a * cols[k * W + j]!;
-    }
-  return out;
-}
-
-/** Mirror every row of width W: a horizontal flip of any stack of planes. */
-function flipRows(x: Float32Array, W: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < x.length / W; r++) for (let j = 0; j < W; j++) out[r * W + j] = x[r * W + W - 1 - j]!;
+/** TorchRay's blur pyramid: level l blurred with σ = maxBlur·(1 − l/(L−1)), kernel ±4σ, zero padding in the model's normalised space. */
+export function blurPyramid(pixels: Float32Array, c: number, h: number, w: number, levels: number, maxBlur: number, fill: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(levels * c * h * w);
+  for (let l = 0; l < levels; l++) out.set(gaussianBlur(pixels, c, h, w, maxBlur * (1 - l / (levels - 1)), { truncate: 4, fill }), l * c * h * w);
   return out;
 }
 
@@ -178,48 +148,47 @@ export async function extremalPerturbation(
   const [H, W] = c.spec.inputSize;
   const C = engine.channels;
   const A = o.areas.length;
-  const L = o.levels;
   const step = o.step ?? Math.max(1, Math.round((7 * Math.min(H, W)) / 224));
   const sigma = o.sigma ?? 3 * step;
-  const param: [number, number] = [paramSize(H, step), paramSize(W, step)];
-  const P = param[0] * param[1];
-  const rows = smoothUpsampleMatrix(H, param[0], sigma / 2 / step);
-  const colsT = permute(smoothUpsampleMatrix(W, param[1], sigma / 2 / step), [W, param[1]], [1, 0]).data;
-  const colsFlipped = flipRows(colsT, W);
+  const geo = smoothMaskGeometry(H, W, step, sigma);
+  const P = geo.param[0] * geo.param[1];
+  const M = geo.full[0] * geo.full[1];
 
-  const pyramid = new Float32Array(L * C * H * W);
-  for (let l = 0; l < L; l++) pyramid.set(gaussianBlur(image.pixels, C, H, W, o.maxBlur * (1 - l / (L - 1))), l * C * H * W);
-  const pyramidFlipped = flipRows(pyramid, W);
+  const mean = Array.from({ length: C }, (_, i) => c.spec.mean[i] ?? c.spec.mean[0]!);
+  const pyramid = blurPyramid(image.pixels, C, H, W, o.levels, o.maxBlur, mean);
+  const identity = new Float32Array(W * W);
+  const reversal = new Float32Array(W * W);
+  for (let j = 0; j < W; j++) [identity[j * W + j], reversal[j * W + W - 1 - j]] = [1, 1];
   const onehot = new Float32Array(A * c.numClasses);
-  for (let a = 0; a < A; a++) onehot[a * c.numClasses + target] = 1;
+  const reference = new Float32Array(A * M);
+  o.areas.forEach((a, i) => {
+    onehot[i * c.numClasses + target] = 1;
+    reference.fill(1, i * M + Math.floor(M * (1 - a)), (i + 1) * M);
+  });
 
-  const key = `extremal-perturbation:${JSON.stringify({ param, step, sigma, L })}`;
-  const session = await engine.session(key, String(A), async () => (await engine.prepare(A), buildGraph(engine, A, param, rows, L)));
+  const key = `extremal-perturbation:${JSON.stringify({ step, sigma, L: o.levels, reward: o.reward })}`;
+  const session = await engine.session(key, String(A), async () => (await engine.prepare(A), buildGraph(engine, { areas: A, geo, levels: o.levels, reward: o.reward })));
   const p = new Float32Array(A * P).fill(1);
   const velocity = new Float32Array(A * P);
-  const cot = new Float32Array(A * H * W);
-  const areaGrad = new Float32Array(H * W);
   let weight = o.areaWeight;
+  let mask: Float32Array = new Float32Array(A * H * W);
   const lossCurve: ExtremalPerturbationRun['lossCurve'] = [];
-  const masks = (): Float32Array[] => o.areas.map((_, a) => hostMask(p.subarray(a * P, (a + 1) * P), rows, colsT, param, H, W));
 
   for (let it = 0; it < o.iterations; it++) {
     await stopPoint(control.signal);
-    const flip = o.jitter && it % 2 === 0;
-    let area = 0;
-    masks().forEach((m, a) => {
-      area += rankingLoss(m, o.areas[a]!, weight, areaGrad);
-      cot.set(flip ? flipRows(areaGrad, W) : areaGrad, a * H * W);
-    });
     const r = await session.run({
-      [EP.params]: { data: p, dims: [A, 1, ...param] },
-      [EP.cols]: { data: flip ? colsFlipped : colsT, dims: [param[1], W] },
-      [EP.pyramid]: { data: flip ? pyramidFlipped : pyramid, dims: [1, L, C, H, W] },
-      [EP.cotangent]: { data: cot, dims: [A, 1, H, W] },
+      [EP.params]: { data: p, dims: [A, 1, ...geo.param] },
+      [EP.flip]: { data: o.jitter && it % 2 === 0 ? reversal : identity, dims: [W, W] },
+      [EP.pyramid]: { data: pyramid, dims: [1, o.levels, C, H, W] },
+      [EP.reference]: { data: reference, dims: [A, M] },
+      [EP.weight]: { data: Float32Array.of(weight), dims: [1] },
       [EP.target]: { data: onehot, dims: [A, c.numClasses] },
     });
     const reward = r[EP.reward]!.data.reduce((s, v) => s + v, 0);
+    const area = r[EP.area]!.data.reduce((s, v) => s + v, 0);
     lossCurve.push({ loss: area - reward, reward, area });
+    // TorchRay returns the mask of its last step, generated before that step's update.
+    mask = r[EP.mask]!.data;
     // SGD as PyTorch's with dampening = momentum (the buffer starts at the first gradient).
     const g = r[EP.grad]!.data;
     for (let i = 0; i < p.length; i++) {
@@ -229,7 +198,8 @@ export async function extremalPerturbation(
     weight *= o.areaWeightGrowth;
     control.onProgress?.(it + 1, o.iterations);
   }
-  return { masks: masks(), lossCurve, step, sigma, seconds: (performance.now() - t0) / 1000 };
+  const masks = o.areas.map((_, a) => mask.slice(a * H * W, (a + 1) * H * W));
+  return { masks, lossCurve, step, sigma, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Extremal Perturbation (Fong, Patrick & Vedaldi 2019): the map is the mask for the first area. */

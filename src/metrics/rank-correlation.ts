@@ -38,6 +38,12 @@ function pearson(a: Float64Array, b: Float64Array): number {
   return saa === 0 || sbb === 0 ? NaN : sab / Math.sqrt(saa * sbb);
 }
 
+/** Pearson's r of two maps. NaN when either is constant. */
+export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  check(a, b);
+  return pearson(Float64Array.from(a), Float64Array.from(b));
+}
+
 /** Spearman's ρ: Pearson correlation of average ranks. NaN when either input is constant. */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   check(a, b);
@@ -45,7 +51,7 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 function check(a: ArrayLike<number>, b: ArrayLike<number>): void {
-  if (a.length !== b.length) throw new RangeError(`spearman: lengths differ (${a.length} vs ${b.length})`);
+  if (a.length !== b.length) throw new RangeError(`correlation: lengths differ (${a.length} vs ${b.length})`);
   if (a.length < 2) throw new RangeError('spearman: needs at least 2 values');
   if (hasNaN(a) || hasNaN(b)) throw new RangeError('spearman: NaN values cannot be ranked');
 }

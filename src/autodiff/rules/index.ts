@@ -8,3 +8,4 @@ import './pooling.js';
 import './reduce-softmax.js';
 import './resize.js';
 import './shape-ops.js';
+import './sort.js';

@@ -122,6 +122,12 @@ export const tensorRules: Record<string, ShapeRule> = {
   ReduceL2: reduce,
   ReduceSumSquare: reduce,
   ArgMax: (n, c) => [{ dtype: 'int64', dims: reduce({ ...n, attrs: { ...n.attrs, axes: { type: 'ints', value: [attrInt(n, 'axis', 0)] } } }, c)[0]!.dims }],
+  TopK: (n, c) => {
+    const x = c.input(0);
+    const dims = [...x.dims];
+    dims[normAxis(attrInt(n, 'axis', -1), dims.length)] = need(constInts(n, 1, c), n, 'K')[0]!;
+    return [{ dtype: x.dtype, dims }, { dtype: 'int64', dims: [...dims] }];
+  },
   Shape: (n, c) => [{ dtype: 'int64', dims: [...need(evalNode(n, c), n, 'input shape')[0]!.dims] }],
   Constant: (n, c) => {
     const t = need(evalNode(n, c), n, 'value')[0]!;
