@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { QueueError } from '../errors/queue-error.js';
 import { UsageError } from '../errors/usage-error.js';
 import type { EvalItem } from '../eval/types.js';
-import { findMethod, methodNames } from '../methods/registry.js';
+import { checkMethodOptions } from '../eval/check-methods.js';
 import { labelIndex, type Classifier } from '../models/classifier.js';
 import { collectPairs } from '../queue/collect.js';
 import { checkReachable, connectionFromUrl, PAIRS_QUEUE, RUNS_QUEUE } from '../queue/connection.js';
@@ -48,11 +48,7 @@ export function queueFlags(raw: Record<string, unknown>): QueueFlags | undefined
 
 /** Check what every job would otherwise fail on, once, before anything is queued. */
 function checkSettings(classifier: Classifier, items: readonly EvalItem[], s: RunSettings): void {
-  for (const m of s.methods) {
-    const method = findMethod(m);
-    if (!method) throw new UsageError(`unknown method '${m}' (known: ${methodNames().join(', ')})`);
-    method.options.parse(s.methodOptions[m] ?? {});
-  }
+  checkMethodOptions(s.methods, s.methodOptions);
   for (const i of items) if (i.target !== undefined) labelIndex(classifier, i.target);
 }
 
