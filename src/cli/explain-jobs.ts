@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import { sha256 } from '../util/sha256.js';
 import { explanationSummary, writeExplanation } from '../io/explanation-files.js';
 import { writeMethodResult } from '../io/method-files.js';
 import { explain } from '../methods/explain.js';
@@ -45,7 +45,7 @@ export function neuromaskJob(
   f: OutputFlags,
 ): FolderJob {
   const { batchSize: _performanceOnly, ...kept } = options;
-  const initMask = run.initMask ? createHash('sha256').update(run.initMask).digest('hex') : null;
+  const initMask = run.initMask ? sha256(run.initMask) : null;
   return {
     batchSize: options.batchSize,
     files: NEUROMASK_FILES,

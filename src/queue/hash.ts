@@ -1,9 +1,3 @@
-import { createHash } from 'node:crypto';
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** JSON with object keys sorted at every level, so equal options give equal hashes. */
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;

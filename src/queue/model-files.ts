@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Classifier } from '../models/classifier.js';
 import { findPackageModel } from '../models/packages.js';
 import type { ModelCard } from '../models/spec.js';
-import { sha256 } from './hash.js';
+import { sha256 } from '../util/sha256.js';
 
 /** The files a model is read from, under the names a copy in the store gives them. */
 export interface ModelFile {

@@ -1,5 +1,6 @@
 import type { EvalItem } from '../eval/types.js';
-import { canonicalJson, sha256 } from './hash.js';
+import { sha256 } from '../util/sha256.js';
+import { canonicalJson } from './hash.js';
 import type { ResultKey, Store } from './store.js';
 
 /** What a run computes: the same settings `runEvaluation` takes. */

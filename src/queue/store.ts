@@ -5,7 +5,8 @@ import { ModelMismatchError } from '../errors/model-mismatch-error.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Classifier } from '../models/classifier.js';
 import { findPackageModel } from '../models/packages.js';
-import { canonicalJson, sha256 } from './hash.js';
+import { sha256 } from '../util/sha256.js';
+import { canonicalJson } from './hash.js';
 import { cardOf, modelFiles, modelSha } from './model-files.js';
 
 /** What a result is a function of: the same key always gives the same map and numbers. */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { cacheRoot, writable } from '../models/cache.js';
 import type { Graph } from '../onnx/types.js';
+import { sha256 } from '../util/sha256.js';
 
 /**
  * A folder of ONNX Runtime's optimised models (the graph after its own fusions and layout
@@ -79,10 +80,6 @@ export class GraphCache {
       await unlink(`${tmp}.json`).catch(() => undefined);
     }
   }
-}
-
-function sha256(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 let codeHash: string | undefined;
