@@ -14,7 +14,7 @@ import { readManifest } from '../src/eval/manifest.js';
 import { runEvaluation } from '../src/eval/runner.js';
 import type { EvalItem } from '../src/eval/types.js';
 import { loadClassifier, type Classifier } from '../src/models/classifier.js';
-import { connectionFromUrl, PAIRS_QUEUE, RUNS_QUEUE } from '../src/queue/connection.js';
+import { connectionFromUrl, RUNS_QUEUE } from '../src/queue/connection.js';
 import { planPairs, runId, type RunSettings } from '../src/queue/plan.js';
 import { runCounts } from '../src/queue/run-state.js';
 import { Store } from '../src/queue/store.js';
@@ -61,17 +61,15 @@ async function queued(url: string, storeDir: string, c: Classifier, ref: string,
   const run = runId(pairs);
   await submitRun(connection, store, pairs, { run, title: 'bench', modelRef: ref, retries: 0, backoffMs: 0 });
   const runs = new Queue(RUNS_QUEUE, { connection });
-  const jobs = new Queue(PAIRS_QUEUE, { connection });
   try {
     for (;;) {
-      const n = await runCounts(runs, jobs, run);
+      const n = await runCounts(runs, run);
       if (n.failed > 0) throw new Error(`bench run ${run}: ${n.failed} pairs failed`);
       if (n.left === 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     await runs.close();
-    await jobs.close();
   }
   return (performance.now() - t0) / 1000;
 }

@@ -3,7 +3,8 @@ import { sha256 } from '../util/sha256.js';
 import { explanationSummary, writeExplanation } from '../io/explanation-files.js';
 import { writeMethodResult } from '../io/method-files.js';
 import { explain } from '../methods/explain.js';
-import { neuromask } from '../methods/neuromask/neuromask.js';
+import type { MethodResult } from '../methods/method.js';
+import { neuromask, type Explanation } from '../methods/neuromask/neuromask.js';
 import type { NeuroMaskOptions } from '../methods/neuromask/options.js';
 import type { Engine, EngineControl, EngineStage } from '../runtime/engine.js';
 import type { ColormapName } from '../viz/colormap.js';
@@ -37,6 +38,21 @@ export function engineControl(signal: AbortSignal, verbose: boolean): EngineCont
 export const NEUROMASK_FILES = ['mask.png', 'overlay.png', 'masked.png', 'mask.npy', 'result.json'] as const;
 export const METHOD_FILES = ['overlay.png', 'map.png', 'map.npy', 'result.json'] as const;
 
+/** One stdout line per explained image (a JSON line with --json). */
+export function printExplanation(e: Explanation, dir: string, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify({ ...explanationSummary(e), lossCurve: undefined, out: dir })}\n`);
+  else {
+    process.stdout.write(
+      `${e.image}: ${e.target.label ?? e.target.index} (class ${e.target.index}) p ${e.probabilities.original.toFixed(3)} → masked ${e.probabilities.masked.toFixed(3)}, ` +
+        `mask area ${(100 * e.maskArea).toFixed(1)}%, ${e.cost.seconds.toFixed(1)} s → ${dir}\n`,
+    );
+  }
+}
+
+export function printMethodResult(path: string, r: MethodResult, dir: string): void {
+  process.stdout.write(`${path}: ${r.method} for ${r.target.label ?? r.target.index} (class ${r.target.index}), ${r.cost.forwardPasses} forward / ${r.cost.backwardPasses} backward passes, ${r.cost.seconds.toFixed(1)} s → ${dir}\n`);
+}
+
 /** NeuroMask, `options.batchSize` images per session run. */
 export function neuromaskJob(
   engine: Engine,
@@ -66,13 +82,7 @@ export function neuromaskJob(
       for (const [k, e] of results.entries()) {
         const { dir, image, settings } = batch[k]!;
         await writeExplanation(dir, e, image, { colormap: f.colormap, alpha: f.alpha, settings, signal: run.signal });
-        if (f.json) process.stdout.write(`${JSON.stringify({ ...explanationSummary(e), lossCurve: undefined, out: dir })}\n`);
-        else {
-          process.stdout.write(
-            `${e.image}: ${e.target.label ?? e.target.index} (class ${e.target.index}) p ${e.probabilities.original.toFixed(3)} → masked ${e.probabilities.masked.toFixed(3)}, ` +
-              `mask area ${(100 * e.maskArea).toFixed(1)}%, ${e.cost.seconds.toFixed(1)} s → ${dir}\n`,
-          );
-        }
+        printExplanation(e, dir, f.json);
       }
     },
   };
@@ -103,7 +113,7 @@ export function methodJob(
         });
         bar?.stop();
         await writeMethodResult(dir, r, image, { colormap: f.colormap, alpha: f.alpha, settings, signal: run.signal });
-        process.stdout.write(`${path}: ${method} for ${r.target.label ?? r.target.index} (class ${r.target.index}), ${r.cost.forwardPasses} forward / ${r.cost.backwardPasses} backward passes, ${r.cost.seconds.toFixed(1)} s → ${dir}\n`);
+        printMethodResult(path, r, dir);
       }
     },
   };

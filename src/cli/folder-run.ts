@@ -63,6 +63,20 @@ async function alreadyExplained(dir: string, settings: Record<string, unknown>, 
   }
 }
 
+/** An image still to explain: where it comes from, its output folder and the settings it is written with. */
+export type PendingImage = Omit<FolderItem, 'image'>;
+
+/** The images without a complete output of the same settings in `out`, in order. */
+export async function pendingImages(paths: readonly string[], job: FolderJob, out: string): Promise<PendingImage[]> {
+  const dirs = outputDirs(paths, out);
+  const pending: PendingImage[] = [];
+  for (const [i, path] of paths.entries()) {
+    const settings = await imageSettings(path, job);
+    if (!(await alreadyExplained(dirs[i]!, settings, job.files))) pending.push({ path, dir: dirs[i]!, settings });
+  }
+  return pending;
+}
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
@@ -74,12 +88,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 export async function runFolder(paths: readonly string[], job: FolderJob, o: FolderRunOptions): Promise<void> {
   const swept = await sweepLeftovers(o.out);
   if (swept > 0) process.stderr.write(`neuromask: removed ${plural(swept, 'temporary folder')} left in ${o.out} by a run that was killed\n`);
-  const dirs = outputDirs(paths, o.out);
-  const pending: { path: string; dir: string; settings: Record<string, unknown> }[] = [];
-  for (const [i, path] of paths.entries()) {
-    const settings = await imageSettings(path, job);
-    if (!(await alreadyExplained(dirs[i]!, settings, job.files))) pending.push({ path, dir: dirs[i]!, settings });
-  }
+  const pending = await pendingImages(paths, job, o.out);
   const skipped = paths.length - pending.length;
   if (skipped > 0) process.stderr.write(`neuromask: skipped ${skipped} already explained (same settings, in ${o.out})\n`);
 

@@ -88,7 +88,8 @@ export async function writeFolderAtomic(dir: string, files: () => Promise<[strin
 // `.tmp-<pid>-<8 hex>` (files, moved-aside folders) or `.tmp-<pid>-<6 chars>` (mkdtemp folders).
 const LEFTOVER = /\.(tmp|old)-(\d+)-([0-9a-f]{8}|[A-Za-z0-9]{6})$/;
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid runs on this machine (ours counts as alive). */
+export function pidAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -108,7 +109,7 @@ export async function sweepLeftovers(dir: string): Promise<number> {
   let removed = 0;
   for (const name of entries) {
     const m = LEFTOVER.exec(name);
-    if (!m || alive(Number(m[2]))) continue;
+    if (!m || pidAlive(Number(m[2]))) continue;
     const path = join(dir, name);
     if (m[1] === 'old') {
       const finalPath = path.slice(0, path.length - m[0].length);

@@ -1,6 +1,8 @@
 import { Job, Queue } from 'bullmq';
 import { QueueError } from '../errors/queue-error.js';
-import type { PairJobData, PairJobResult, RunJobData } from './jobs.js';
+import type { Redis } from 'ioredis';
+import type { PairJobData, RunJobData } from './jobs.js';
+import { readStats, statsKey } from './run-stats.js';
 
 export interface FailedPair {
   job: string;
@@ -19,7 +21,9 @@ export interface RunState {
   waiting: number;
   active: number;
   done: number;
-  failed: FailedPair[];
+  /** Pairs that failed after their retries; `failures` lists the first few of them. */
+  failed: number;
+  failures: FailedPair[];
   /** Pairs per minute over the finished jobs, and the time left at that rate (s); null before any finished. */
   perMinute: number | null;
   etaSeconds: number | null;
@@ -39,34 +43,41 @@ async function parentOf(runs: Queue, run: string): Promise<Job<RunJobData>> {
 }
 
 /** Counts only (a few Redis calls whatever the run's size): what a following submitter polls. */
-export async function runCounts(runs: Queue, pairs: Queue, run: string): Promise<{ pairs: number; done: number; failed: number; left: number }> {
+export async function runCounts(runs: Queue, run: string): Promise<{ pairs: number; done: number; failed: number; left: number }> {
   const parent = await parentOf(runs, run);
   const c = await parent.getDependenciesCount({ processed: true, ignored: true, unprocessed: true });
   const d = parent.data;
   return { pairs: d.pairs, done: d.pairs - d.queued + (c.processed ?? 0), failed: c.ignored ?? 0, left: c.unprocessed ?? 0 };
 }
 
-/**
- * A run's progress from its parent job: done = processed children, failed = children that failed
- * after their retries (kept as ignored dependencies so the rest go on), active = this run's jobs
- * a worker holds now, throughput from the finished jobs' times.
- */
-export async function runState(runs: Queue, pairs: Queue, run: string): Promise<RunState> {
-  const parent = await parentOf(runs, run);
-  const d = parent.data;
-  const deps = await parent.getDependencies();
-  const processed = Object.values(deps.processed ?? {}).map((v) => (typeof v === 'string' ? (JSON.parse(v) as PairJobResult) : (v as PairJobResult)));
-  const failed: FailedPair[] = [];
-  for (const [key, reason] of Object.entries(deps.ignored ?? {})) {
+/** The first `limit` failed pairs with their one-line errors (one page of the parent's failed hash). */
+async function firstFailures(parent: Job<RunJobData>, pairs: Queue, limit: number): Promise<FailedPair[]> {
+  if (limit <= 0) return [];
+  const { ignored } = await parent.getDependencies({ ignored: { cursor: 0, count: limit } });
+  const out: FailedPair[] = [];
+  for (const [key, reason] of Object.entries(ignored ?? {}).slice(0, limit)) {
     const id = jobIdOf(key);
     const job = await Job.fromId<PairJobData>(pairs, id);
-    failed.push({ job: id, image: job?.data.image ?? '?', method: job?.data.key.method ?? '?', error: String(reason).split('\n')[0] ?? '' });
+    out.push({ job: id, image: job?.data.image ?? '?', method: job?.data.key.method ?? '?', error: String(reason).split('\n')[0] ?? '' });
   }
-  const active = (await pairs.getActive()).filter((j) => (j.data as PairJobData | undefined)?.run === run).length;
-  const left = (deps.unprocessed ?? []).length;
-  const times = processed.map((p) => p.finishedAt).filter((t): t is number => typeof t === 'number');
-  const minutes = times.length > 0 ? (Math.max(...times) - d.created) / 60000 : 0;
-  const perMinute = minutes > 0 ? times.length / minutes : null;
+  return out;
+}
+
+/**
+ * A run's progress in a bounded number of Redis calls, whatever its size: done / failed / left
+ * from the parent's dependency counts, active = this run's jobs among those workers hold now,
+ * throughput from the run's stats hash (see run-stats), and the first `failedLimit` failures.
+ */
+export async function runState(runs: Queue, pairs: Queue, stats: Redis, run: string, failedLimit = 10): Promise<RunState> {
+  const parent = await parentOf(runs, run);
+  const d = parent.data;
+  const c = await parent.getDependenciesCount({ processed: true, ignored: true, unprocessed: true });
+  const processed = c.processed ?? 0;
+  const left = c.unprocessed ?? 0;
+  const active = left === 0 ? 0 : (await pairs.getActive()).filter((j) => (j.data as PairJobData | undefined)?.run === run).length;
+  const { lastFinished, loopMaxMs } = await readStats(stats, run);
+  const minutes = lastFinished !== null ? (lastFinished - d.created) / 60000 : 0;
+  const perMinute = processed > 0 && minutes > 0 ? processed / minutes : null;
   return {
     run,
     title: d.title,
@@ -75,12 +86,28 @@ export async function runState(runs: Queue, pairs: Queue, run: string): Promise<
     stored: d.pairs - d.queued,
     waiting: Math.max(0, left - active),
     active,
-    done: d.pairs - d.queued + processed.length,
-    failed,
+    done: d.pairs - d.queued + processed,
+    failed: c.ignored ?? 0,
+    failures: await firstFailures(parent, pairs, failedLimit),
     perMinute,
     etaSeconds: perMinute ? (left / perMinute) * 60 : null,
-    loopMaxMs: Math.max(0, ...processed.map((p) => p.loopMaxMs ?? 0)),
+    loopMaxMs,
   };
+}
+
+/**
+ * Deletes a collected run from Redis: the parent, its children still there (failed ones) and its
+ * stats hash. Refused (false) while a worker holds one of its jobs.
+ */
+export async function removeRun(runs: Queue, stats: Redis, run: string): Promise<boolean> {
+  const parent = await Job.fromId<RunJobData>(runs, run);
+  try {
+    await parent?.remove({ removeChildren: true });
+  } catch {
+    return false;
+  }
+  await stats.del(statsKey(run));
+  return true;
 }
 
 /** Every run on the queue, newest first. */

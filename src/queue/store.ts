@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ModelMismatchError } from '../errors/model-mismatch-error.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { pidAlive, writeFileAtomic } from '../io/atomic.js';
 import type { Classifier } from '../models/classifier.js';
 import { findPackageModel } from '../models/packages.js';
 import { sha256 } from '../util/sha256.js';
@@ -21,6 +22,8 @@ export interface ResultKey {
   stability: number;
   sanity: boolean;
   seed: number;
+  /** `explain`'s per-image result (the outputs `explain` writes) rather than an evaluation pair. */
+  kind?: 'explain';
 }
 
 export const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
@@ -109,7 +112,8 @@ export class Store {
 
   resultBase(k: ResultKey): string {
     const opts = sha256(canonicalJson({ options: k.options, stability: k.stability, sanity: k.sanity })).slice(0, 16);
-    return join(this.dir, 'results', k.model, k.image, k.method, `${targetPart(k.target)}-o${opts}-s${k.seed}`);
+    const kind = k.kind === 'explain' ? 'x-' : '';
+    return join(this.dir, 'results', k.model, k.image, k.method, `${kind}${targetPart(k.target)}-o${opts}-s${k.seed}`);
   }
 
   /** The .json is written last: it marks the result done. */
@@ -130,17 +134,44 @@ export class Store {
     await rename(files.json, `${base}.json`);
   }
 
-  /** A private scratch folder inside the store, so a commit is a rename on one filesystem. */
+  /**
+   * A private scratch folder inside the store, so a commit is a rename on one filesystem. Its name
+   * carries this machine's name and pid: `sweepTmp` on the same machine can tell a dead worker's.
+   */
   async tmpDir(): Promise<string> {
-    const dir = join(this.dir, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`);
+    const dir = join(this.dir, 'tmp', `${tmpOwner()}-${randomBytes(6).toString('hex')}`);
     await mkdir(dir, { recursive: true });
     return dir;
+  }
+
+  /**
+   * Removes the scratch folders that workers on this machine left when they were killed (SIGKILL,
+   * power cut): those named with this host and a pid no longer running. Other machines' folders
+   * (a shared store) are left to their own workers. Returns how many were removed.
+   */
+  async sweepTmp(): Promise<number> {
+    const host = tmpHost();
+    let removed = 0;
+    for (const name of await readdir(join(this.dir, 'tmp')).catch(() => [] as string[])) {
+      const m = /^(.+)-(\d+)-[0-9a-f]{12}$/.exec(name);
+      if (!m || m[1] !== host || pidAlive(Number(m[2]))) continue;
+      await rm(join(this.dir, 'tmp', name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 
   removeTmp(dir: string): Promise<void> {
     return rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The host part of scratch names: no path separators, and no digits-only tail that reads as a pid. */
+function tmpHost(): string {
+  return hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
+}
+
+const tmpOwner = (): string => `${tmpHost()}-${process.pid}`;
 
 /** Built-in and named models are bound by name; files by absolute path. */
 function resolveRef(ref: string): string {

@@ -4,6 +4,14 @@ import { PAIRS_QUEUE, RUNS_QUEUE } from './connection.js';
 import type { PlannedPair } from './plan.js';
 import type { Store } from './store.js';
 
+/**
+ * A finished child is deleted at once: its return value lives on in the parent's `processed` hash
+ * (counts, `status`), its result in the store. A failed one is kept, for `status` to name it and
+ * `retry` to re-queue it, until its run is removed. Without this, every pair of every run stayed in
+ * Redis (about 1.4 KB each).
+ */
+export const CHILD_RETENTION = { removeOnComplete: true, removeOnFail: false } as const;
+
 export interface SubmitOptions {
   run: string;
   title: string;
@@ -38,7 +46,7 @@ export async function submitRun(connection: ConnectionOptions, store: Store, pai
           name: p.method,
           queueName: PAIRS_QUEUE,
           data: { run: o.run, modelRef: o.modelRef, image: p.item.id, source: p.item.source, key: p.key } satisfies PairJobData,
-          opts: { jobId: `${o.run}.${i}`, attempts: o.retries + 1, backoff: { type: 'fixed', delay: o.backoffMs }, ignoreDependencyOnFailure: true },
+          opts: { jobId: `${o.run}.${i}`, attempts: o.retries + 1, backoff: { type: 'fixed', delay: o.backoffMs }, ignoreDependencyOnFailure: true, ...CHILD_RETENTION },
         })),
       });
     } finally {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
 import { runEvaluation } from '../eval/runner.js';
 import { loadClassifier } from '../models/classifier.js';
 import { findPackageModel } from '../models/packages.js';
@@ -8,6 +9,8 @@ import type { RuntimeOptions } from '../runtime/session.js';
 import { PAIRS_QUEUE } from './connection.js';
 import type { PairJobData, PairJobResult } from './jobs.js';
 import { modelSha } from './model-files.js';
+import { computeExplain } from './explain-result.js';
+import { recordFinished } from './run-stats.js';
 import { exists, type Store } from './store.js';
 
 /**
@@ -99,14 +102,31 @@ class ModelCache {
   }
 }
 
+/** An evaluation pair, by `runEvaluation` (exactly the single-process code) in `tmp`. */
+async function computePair(engine: Engine, d: PairJobData, input: string, tmp: string): Promise<{ npy: string; json: string }> {
+  const { method } = d.key;
+  await runEvaluation(engine, [{ id: 'pair', source: input, ...(d.key.target !== null ? { target: d.key.target } : {}) }], {
+    methods: [method],
+    out: tmp,
+    seed: d.key.seed,
+    methodOptions: { [method]: d.key.options },
+    stability: d.key.stability,
+    sanity: d.key.sanity,
+  });
+  return { npy: join(tmp, 'pairs', 'pair', `${method}.npy`), json: join(tmp, 'pairs', 'pair', `${method}.json`) };
+}
+
 /**
  * Takes pair jobs: a result already in the store is acked at once; otherwise the pair is computed
- * by `runEvaluation` (exactly the single-process code) in a scratch folder of the store and its
- * files renamed into place. `close()` lets running jobs finish and takes no more.
+ * by `runEvaluation` (an `explain` image by the code a local `explain` runs) in a scratch folder of
+ * the store and its files renamed into place; the run's stats in Redis get its finish time.
+ * `close()` lets running jobs finish and takes no more.
  */
 export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Promise<void>; loopMaxMs: () => number } {
   const models = new ModelCache(o.store, o.runtime);
   const loop = new LoopStallMeter();
+  const stats = new Redis(o.connection as RedisOptions);
+  stats.on('error', () => undefined); // the Worker reports connection errors once
   let worstMs = 0;
   const process = async (job: Job<PairJobData>): Promise<PairJobResult> => {
     const d = job.data;
@@ -120,23 +140,16 @@ export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Pr
     };
     if (await o.store.hasResult(d.key)) {
       o.log(`cached ${d.run} ${d.image} ${d.key.method}`);
-      return done(true);
+      const r = done(true);
+      await recordFinished(stats, d.run, r);
+      return r;
     }
-    o.log(`start ${d.run} ${d.image} ${d.key.method}`);
     const engine = await models.get(d.key.model, d.modelRef);
     const tmp = await o.store.tmpDir();
     const input = o.store.inputPath(d.key.image);
+    o.log(`start ${d.run} ${d.image} ${d.key.method}`);
     try {
-      const { method } = d.key;
-      await runEvaluation(engine, [{ id: 'pair', source: input, ...(d.key.target !== null ? { target: d.key.target } : {}) }], {
-        methods: [method],
-        out: tmp,
-        seed: d.key.seed,
-        methodOptions: { [method]: d.key.options },
-        stability: d.key.stability,
-        sanity: d.key.sanity,
-      });
-      await o.store.commitResult(d.key, { npy: join(tmp, 'pairs', 'pair', `${method}.npy`), json: join(tmp, 'pairs', 'pair', `${method}.json`) });
+      await o.store.commitResult(d.key, d.key.kind === 'explain' ? await computeExplain(engine, o.store, d.key, tmp) : await computePair(engine, d, input, tmp));
     } catch (e) {
       // Name the submitter's file, not its copy in the store.
       if (e instanceof Error) e.message = e.message.replaceAll(input, d.source);
@@ -145,6 +158,7 @@ export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Pr
       await o.store.removeTmp(tmp);
     }
     const r = done(false);
+    await recordFinished(stats, d.run, r);
     o.log(`done ${d.run} ${d.image} ${d.key.method}: ${r.seconds.toFixed(2)} s, event loop max ${r.loopMaxMs.toFixed(1)} ms`);
     return r;
   };
@@ -160,11 +174,14 @@ export function startWorker(o: WorkerOptions): { worker: Worker; close: () => Pr
     if (job) o.log(`${job.data.run} ${job.data.image} ${job.data.key.method}: attempt ${job.attemptsMade} failed: ${err.message.split('\n')[0]}`);
   });
   worker.on('error', (err) => o.log(`queue error: ${err.message}`));
+  // A stalled job's worker is likely dead: if it ran on this machine, its scratch folder goes now.
+  worker.on('stalled', () => void o.store.sweepTmp().then((n) => n > 0 && o.log(`removed ${n} scratch folder(s) of killed workers from ${o.store.dir}/tmp`), () => undefined));
   return {
     worker,
     loopMaxMs: () => worstMs,
     close: async () => {
       await worker.close();
+      stats.disconnect();
       loop.stop();
       await models.release();
     },

@@ -16,6 +16,8 @@ import { checkOutDir } from '../validate-out.js';
 import { engineControl, methodJob, neuromaskJob } from '../explain-jobs.js';
 import { runFolder } from '../folder-run.js';
 import { stopSignal } from '../interrupt.js';
+import { addQueueOptions, queueFlags, type QueueFlags } from '../queue-flags.js';
+import { explainQueued } from '../queued-explain.js';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -77,7 +79,7 @@ function parseMethodOptions(text: string | undefined): Record<string, unknown> {
 }
 
 /** Any registered method other than NeuroMask: overlay.png, map.png, map.npy, result.json per image. */
-async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<void> {
+async function explainWithMethod(imageArgs: string[], f: ExplainFlags, q: QueueFlags | undefined): Promise<void> {
   const method = requireMethod(f.method);
   const options = parseOptionsOf(method, parseMethodOptions(f.options)) as Record<string, unknown>;
   const paths = await collectImages(imageArgs, { exclude: [f.out] });
@@ -87,7 +89,9 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags): Promise<
   const engine = new Engine(classifier, runtimeOptions(f), engineControl(signal, f.verbose));
   try {
     const job = methodJob(engine, f.method, options, { target, seed: f.seed ?? 0, signal }, f);
-    await runFolder(paths, job, { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
+    const o = { out: f.out, spec: classifier.spec, failFast: f.failFast, signal };
+    if (q) await explainQueued(q, paths, { classifier, modelRef: f.model, job, method: f.method, options, target, seed: f.seed ?? 0, output: f }, o);
+    else await runFolder(paths, job, o);
   } finally {
     await engine.release();
   }
@@ -133,8 +137,9 @@ export function registerExplain(program: Command): void {
     .option('--verbose', 'say on stderr when a graph is prepared and an ONNX Runtime session created (seconds each for a large model)')
     .action(async (imageArgs: string[], raw: Record<string, unknown>) => {
       const f = parseInput(ExplainFlagsSchema, raw, { flags: true });
+      const q = queueFlags(raw);
       await checkOutDir(f.out);
-      if (f.method !== 'neuromask') return explainWithMethod(imageArgs, f);
+      if (f.method !== 'neuromask') return explainWithMethod(imageArgs, f, q);
       // --options takes NeuroMask's options without a flag (blurSigma, smoothnessKind); flags win.
       const json = parseMethodOptions(f.options);
       parseOptionsOf(neuromaskMethod, json);
@@ -172,10 +177,18 @@ export function registerExplain(program: Command): void {
       const engine = new Engine(classifier, runtimeOptions(f), engineControl(signal, f.verbose));
       try {
         const run = { target, signal, ...(initMask && initLogits ? { initMask, initLogits } : {}) };
-        await runFolder(paths, neuromaskJob(engine, options, run, f), { out: f.out, spec: classifier.spec, failFast: f.failFast, signal });
+        const job = neuromaskJob(engine, options, run, f);
+        const o = { out: f.out, spec: classifier.spec, failFast: f.failFast, signal };
+        if (!q) await runFolder(paths, job, o);
+        else {
+          const { batchSize: _speedOnly, ...kept } = options;
+          const x = { classifier, modelRef: f.model, job, method: 'neuromask', options: kept, resultOptions: options, target, seed: options.seed, output: f };
+          await explainQueued(q, paths, { ...x, ...(f.initMask ? { initMask: f.initMask } : {}) }, o);
+        }
       } finally {
         await engine.release();
       }
     });
   addPreprocessOptions(cmd);
+  addQueueOptions(cmd);
 }

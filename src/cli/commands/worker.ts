@@ -16,7 +16,7 @@ const WorkerFlagsSchema = RuntimeFlagsSchema.extend({
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('take pairs of queued runs (compare/evaluate --queue) from Redis, compute them and write the results into the store; SIGTERM finishes the current job and exits')
+    .description('take pairs of queued runs (explain/compare/evaluate --queue) from Redis, compute them and write the results into the store; SIGTERM finishes the current job and exits')
     .requiredOption('--queue <url>', 'redis://host:port[/db]')
     .requiredOption('--store <dir>', 'the directory the submitters use (inputs, models, results)')
     .option('--concurrency <n>', 'jobs at once in this process', '1')
@@ -30,9 +30,12 @@ export function registerWorker(program: Command): void {
       const connection = connectionFromUrl(f.queue);
       await checkReachable(connection);
       const log = (line: string) => process.stderr.write(`worker ${process.pid}: ${line}\n`);
+      const store = new Store(f.store);
+      const swept = await store.sweepTmp();
+      if (swept > 0) log(`removed ${swept} scratch folder(s) that killed workers on this machine left in ${store.dir}/tmp`);
       const w = startWorker({
         connection,
-        store: new Store(f.store),
+        store,
         concurrency: f.concurrency,
         runtime: runtimeOptions(f),
         lockDuration: f.lockDuration,
