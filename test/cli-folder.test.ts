@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { startCli } from './helpers/run-cli.js';
+import { CliProcess } from './helpers/cli-process.js';
 
 /** `n` small distinct PNGs img-00.png … in `dir` (the built-in fashion model explains any image in milliseconds). */
 async function images(dir: string, n: number): Promise<string[]> {
@@ -22,7 +22,7 @@ async function images(dir: string, n: number): Promise<string[]> {
 }
 
 // A run that loops or hangs (the bugs these tests guard against) is killed and fails.
-const run = (args: string[], cwd: string) => startCli(args, cwd, 120_000).done;
+const run = (args: string[], cwd: string) => new CliProcess(args, cwd, { limitMs: 120_000 }).done;
 const FAST = ['-n', '3'];
 
 describe('explain on a folder', () => {

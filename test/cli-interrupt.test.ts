@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { startCli } from './helpers/run-cli.js';
+import { CliProcess } from './helpers/cli-process.js';
 import { SHARED_IMAGES } from './helpers/shared.js';
 
 const dog = join(SHARED_IMAGES, 'dog.jpg');
+/** A run still alive after 90 s is SIGKILLed: a hang fails its test with the run's stderr. */
+const LIMIT = { limitMs: 90_000 };
 
 /** A folder with one small photo-like PNG (the built-in fashion model takes any image). */
 async function workdir(): Promise<string> {
@@ -73,9 +75,9 @@ describe('explain stops on SIGINT / SIGTERM', () => {
   for (const c of cases) {
     it(`${c.name}: exit ${c.code}, nothing written`, { timeout: 180_000 }, async () => {
       const dir = await workdir();
-      const run = startCli([...c.args(dir), '--verbose'], dir);
+      const run = new CliProcess([...c.args(dir), '--verbose'], dir, LIMIT);
       await run.waitFor(c.at);
-      run.kill(c.signal);
+      void run.kill(c.signal);
       const r = await run.done;
       assert.equal(r.code, c.code, `exit ${r.code} (${r.signal ?? 'no signal'}); stderr:\n${r.stderr}`);
       assert.match(r.stderr, new RegExp(`${c.signal} received, stopping`));
@@ -85,7 +87,7 @@ describe('explain stops on SIGINT / SIGTERM', () => {
 
   it('Gauss–Legendre integrated gradients beyond its limit is refused at once (its nodes cost steps²)', { timeout: 180_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nm-int-'));
-    const r = await startCli(['explain', dog, '--method', 'integrated-gradients', '--options', '{"steps": 1e9}', '-o', 'out'], dir).done;
+    const r = await new CliProcess(['explain', dog, '--method', 'integrated-gradients', '--options', '{"steps": 1e9}', '-o', 'out'], dir, LIMIT).done;
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /steps.*at most 1024.*riemann-middle/);
   });
@@ -95,13 +97,13 @@ describe('compare after SIGINT', () => {
   it('exits 130 keeping the finished pairs, and a rerun restores them', { timeout: 240_000 }, async () => {
     const dir = await workdir();
     await sharp(join(dir, 'a.png')).negate().toFile(join(dir, 'b.png'));
-    const run = startCli(['compare', 'a.png', 'b.png', '--methods', 'gradient,rise', '--options', '{"rise": {"masks": 1e9}}', '-o', 'cmp'], dir);
+    const run = new CliProcess(['compare', 'a.png', 'b.png', '--methods', 'gradient,rise', '--options', '{"rise": {"masks": 1e9}}', '-o', 'cmp'], dir, LIMIT);
     await run.waitFor(/compare 1\/4 .*method rise/);
-    run.kill('SIGINT');
+    void run.kill('SIGINT');
     const r = await run.done;
     assert.equal(r.code, 130, r.stderr);
     assert.deepEqual(readdirSync(join(dir, 'cmp', 'pairs', 'a')).sort(), ['gradient.json', 'gradient.npy'], 'the finished pair, no temp file');
-    const again = await startCli(['compare', 'a.png', 'b.png', '--methods', 'gradient', '-o', 'cmp'], dir).done;
+    const again = await new CliProcess(['compare', 'a.png', 'b.png', '--methods', 'gradient', '-o', 'cmp'], dir, LIMIT).done;
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /2 pairs \(1 restored from an earlier run\)/);
   });

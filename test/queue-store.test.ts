@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../src/errors/usage-error.js';
 import { connectionFromUrl } from '../src/queue/connection.js';
@@ -30,6 +31,7 @@ test('a result key names one file: every field of the key changes it, option ord
     { stability: 3 },
     { sanity: true },
     { seed: 1 },
+    { kind: 'explain' },
   ];
   const seen = new Set([base]);
   for (const c of changes) {
@@ -58,6 +60,26 @@ test('committing a result twice leaves one result (rename over), readable as wri
     const r = await store.readResult(KEY);
     assert.equal(r.json, '{"round":2}');
     assert.equal(Buffer.from(r.npy).toString(), 'npy2');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a worker's sweep removes the scratch folders of dead workers on this machine only", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'nm-store-'));
+  try {
+    const store = new Store(dir);
+    const mine = await store.tmpDir();
+    const host = basename(mine).slice(0, -`-${process.pid}-`.length - 12);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const names = [`${host}-${dead}-0123456789ab`, `${host}-${dead}-ba9876543210`, `other.host-${dead}-0123456789ab`, `${host}-${dead}-notascratch`];
+    for (const n of names) {
+      await mkdir(join(dir, 'tmp', n));
+      await writeFile(join(dir, 'tmp', n, 'maps.npy'), 'half');
+    }
+    assert.equal(await store.sweepTmp(), 2);
+    assert.deepEqual((await readdir(join(dir, 'tmp'))).sort(), [basename(mine), names[2], names[3]].sort());
+    assert.equal(await store.sweepTmp(), 0);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

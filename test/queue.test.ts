@@ -8,6 +8,14 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
+import { Redis, type RedisOptions } from 'ioredis';
+import { Job, Queue, Worker } from 'bullmq';
+import { connectionFromUrl, PAIRS_QUEUE, RUNS_QUEUE } from '../src/queue/connection.js';
+import type { PairJobData, PairJobResult } from '../src/queue/jobs.js';
+import type { PlannedPair } from '../src/queue/plan.js';
+import { removeRun, runCounts, runState, type RunState } from '../src/queue/run-state.js';
+import { Store } from '../src/queue/store.js';
+import { submitRun } from '../src/queue/submit.js';
 import { CliProcess } from './helpers/cli-process.js';
 import { NO_REDIS, TestRedis } from './helpers/redis.js';
 import { cli } from './helpers/run-cli.js';
@@ -55,6 +63,14 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     return w;
   };
   const q = () => ['--queue', redis.url, '--store', store];
+  const redisKeys = async (pattern: string) => {
+    const r = new Redis(connectionFromUrl(redis.url) as RedisOptions);
+    try {
+      return await r.keys(pattern);
+    } finally {
+      r.disconnect();
+    }
+  };
 
   before(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'nm-queue-'));
@@ -102,7 +118,77 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     assert.deepEqual(rq.summary.map((s: { method: string; deletionAuc: number }) => [s.method, s.deletionAuc]), rl.summary.map((s: { method: string; deletionAuc: number }) => [s.method, s.deletionAuc]));
     assert.ok((await files(join(tmp, 'outq'))).includes('report.html'));
 
+    // Collected without failures: nothing of the run is left in Redis (jobs, parent, stats).
+    assert.deepEqual(await redisKeys(`*${run}*`), []);
+
     for (const w of ws.slice(1)) assert.equal(await w.kill('SIGTERM'), 0, w.stderr);
+  });
+
+  test('explain --queue, 2 workers, one SIGKILLed mid-job: every output equals a single-process explain; its scratch folder is swept; a rerun skips', LIMIT, async () => {
+    const ws = [await worker(), await worker()];
+    // 600 steps (~2 s an image) so the kill lands mid-job; history frames make evolution.gif.
+    const args = ['explain', FASHION, '-n', '600', '--history', '150', '--seed', '5', '--threads', '1'];
+    const sub = start([...args, ...q(), '-o', join(tmp, 'xq')]);
+    const [, run, image] = await ws[0]!.waitFor(/start (\S+) (\S+) neuromask/);
+    await ws[0]!.kill('SIGKILL');
+    assert.equal(await sub.exited, 0, sub.stderr);
+    assert.match(ws[1]!.stderr, new RegExp(`(done|cached) ${run} ${image} neuromask`));
+    const local = cli([...args, '-o', join(tmp, 'xl')], tmp);
+    assert.equal(local.code, 0, local.stderr);
+
+    const names = await files(join(tmp, 'xl'));
+    assert.equal(names.length, 60, names.join('\n')); // 10 images × 6 files
+    assert.deepEqual(await files(join(tmp, 'xq')), names);
+    for (const f of names.filter((n) => !n.endsWith('result.json'))) assert.ok((await readFile(join(tmp, 'xl', f))).equals(await readFile(join(tmp, 'xq', f))), f);
+    // result.json: the same but the timings.
+    const timeless = async (d: string, f: string) => {
+      const r = JSON.parse(await readFile(join(tmp, d, f), 'utf8')) as Record<string, unknown> & { cost: Record<string, unknown> };
+      const { timings: _t, ...rest } = r;
+      return { ...rest, cost: { ...r.cost, seconds: 0 } };
+    };
+    for (const f of names.filter((n) => n.endsWith('result.json'))) assert.deepEqual(await timeless('xq', f), await timeless('xl', f), f);
+    assert.equal(sub.stdout.split('\n').filter((l) => / → .*xq/.test(l)).length, 10);
+
+    // The killed worker left its scratch folder; a worker started on this machine removes it.
+    const killed = `-${ws[0]!.proc.pid}-`;
+    const scratch = async () => (await readdir(join(store, 'tmp'))).filter((n) => n.includes(killed));
+    assert.equal((await scratch()).length, 1);
+    const w3 = await worker();
+    assert.match(w3.stderr, /removed \d+ scratch folder/);
+    assert.deepEqual(await scratch(), []);
+    assert.deepEqual(await redisKeys(`*${run}*`), []);
+
+    // The same command again: everything already explained, nothing submitted.
+    const again = cli([...args, ...q(), '-o', join(tmp, 'xq')], tmp);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /skipped 10 already explained/);
+    assert.doesNotMatch(again.stderr, /run r/);
+    for (const w of [ws[1]!, w3]) assert.equal(await w.kill('SIGTERM'), 0, w.stderr);
+  });
+
+  test('explain --method … --detach returns the run id; the same command then writes the outputs a local run writes', LIMIT, async () => {
+    const args = ['explain', FASHION, '--method', 'occlusion', '--options', '{"patch":4,"stride":4}', '-t', '3', '--threads', '1'];
+    const detached = cli([...args, ...q(), '--detach', '-o', join(tmp, 'oq')], tmp);
+    assert.equal(detached.code, 0, detached.stderr);
+    const run = detached.stdout.trim();
+    assert.match(run, /^r[0-9a-f]{12}$/);
+    assert.deepEqual(await files(join(tmp, 'oq')).catch(() => []), []);
+    const w = await worker();
+    const follow = cli([...args, ...q(), '-o', join(tmp, 'oq')], tmp);
+    assert.equal(follow.code, 0, follow.stderr);
+    assert.match(follow.stderr, new RegExp(`run ${run}: following`));
+    const local = cli([...args, '-o', join(tmp, 'ol')], tmp);
+    assert.equal(local.code, 0, local.stderr);
+    const names = await files(join(tmp, 'ol'));
+    assert.equal(names.length, 40); // overlay.png, map.png, map.npy, result.json × 10
+    assert.deepEqual(await files(join(tmp, 'oq')), names);
+    for (const f of names.filter((n) => !n.endsWith('result.json'))) assert.ok((await readFile(join(tmp, 'ol', f))).equals(await readFile(join(tmp, 'oq', f))), f);
+    const noTime = async (d: string, f: string) => {
+      const r = JSON.parse(await readFile(join(tmp, d, f), 'utf8')) as { cost: Record<string, unknown> };
+      return { ...r, cost: { ...r.cost, seconds: 0 } };
+    };
+    for (const f of names.filter((n) => n.endsWith('result.json'))) assert.deepEqual(await noTime('oq', f), await noTime('ol', f), f);
+    assert.equal(await w.kill('SIGTERM'), 0, w.stderr);
   });
 
   test('SIGTERM: the worker finishes the job it holds, takes no more, and exits 0', LIMIT, async () => {
@@ -162,6 +248,70 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     assert.match(retry.stdout, /1 failed pair queued again/);
     await w.waitFor(/broken gradient: attempt 2 failed/, 60_000, at);
     assert.equal(await w.kill('SIGTERM'), 0);
+  });
+
+  test('status costs a bounded number of bytes whatever the run size; finished jobs leave Redis, failed ones stay for retry; the failed listing is the first N with a count', LIMIT, async () => {
+    // Database 1: the CLI workers of the other tests take jobs from database 0 only.
+    const url = `${redis.url}/1`;
+    const connection = connectionFromUrl(url);
+    const st = new Store(join(tmp, 'store-status'));
+    const plan = (tag: string, n: number): PlannedPair[] =>
+      Array.from({ length: n }, (_, i) => ({ item: { id: `i${i}`, source: `/img/${i}.png` }, method: 'gradient', key: { model: 'm', image: `${tag}${i}`, method: 'gradient', target: null, options: {}, stability: 0, sanity: false, seed: 0 } }));
+    const submit = (run: string, n: number) => submitRun(connection, st, plan(run, n), { run, title: run, modelRef: 'm', retries: 0, backoffMs: 0 });
+    // A stand-in worker: fails every pair of rfail, finishes every pair of rdone.
+    const w = new Worker(PAIRS_QUEUE, async (job: Job<PairJobData>) => {
+      if (job.data.run === 'rfail') throw new Error('cannot decode image\nstack line');
+      return { cached: true, seconds: 0, loopMaxMs: 1, finishedAt: Date.now() } satisfies PairJobResult;
+    }, { connection, concurrency: 50 });
+    const runs = new Queue(RUNS_QUEUE, { connection });
+    const pairs = new Queue(PAIRS_QUEUE, { connection });
+    const r = new Redis(connection as RedisOptions);
+    try {
+      await submit('rfail', 30);
+      await submit('rdone', 2000);
+      for (;;) {
+        const [a, b] = await Promise.all([runCounts(runs, 'rfail'), runCounts(runs, 'rdone')]);
+        if (a.left + b.left === 0) break;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      await w.close();
+      await submit('rwait', 3000);
+      // Finished children are gone, failed ones kept (retry needs them).
+      assert.equal((await r.keys('bull:neuromask-pairs:rdone.*')).length, 0);
+      assert.equal((await r.keys('bull:neuromask-pairs:rfail.*')).length, 30);
+
+      const bytesOf = async (f: () => Promise<unknown>) => {
+        const out = async () => Number(/total_net_output_bytes:(\d+)/.exec(await r.info('stats'))![1]);
+        const before = await out();
+        await f();
+        return (await out()) - before;
+      };
+      for (const [run, want] of [['rdone', { done: 2000, waiting: 0, failed: 0 }], ['rwait', { done: 0, waiting: 3000, failed: 0 }]] as const) {
+        let s: RunState | undefined;
+        const bytes = await bytesOf(async () => (s = await runState(runs, pairs, r, run)));
+        assert.deepEqual({ done: s!.done, waiting: s!.waiting, failed: s!.failed }, want);
+        // Loading every job (or every child's key) would be 60 KB and more here.
+        assert.ok(bytes < 8000, `${run}: ${bytes} bytes`);
+      }
+      const s = await runState(runs, pairs, r, 'rfail', 10);
+      assert.equal(s.failed, 30);
+      assert.equal(s.failures.length, 10);
+      for (const f of s.failures) assert.equal(f.error, 'cannot decode image');
+      const cliStatus = cli(['status', '--queue', url, 'rfail'], tmp);
+      assert.equal(cliStatus.code, 0, cliStatus.stderr);
+      assert.match(cliStatus.stdout, /0 done, 30 failed of 30/);
+      assert.equal(cliStatus.stdout.split('\n').filter((l) => l.startsWith('  failed ')).length, 10);
+      assert.match(cliStatus.stdout, /… and 20 more failed pairs/);
+
+      // A collected run is removed whole: parent, children, stats.
+      assert.ok(await removeRun(runs, r, 'rfail'));
+      assert.deepEqual(await r.keys('*rfail*'), []);
+    } finally {
+      await w.close();
+      await runs.close();
+      await pairs.close();
+      r.disconnect();
+    }
   });
 
   test('a submitter whose model file differs from the store\'s (and its workers\') is refused', LIMIT, async () => {
