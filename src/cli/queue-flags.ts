@@ -84,7 +84,7 @@ export async function followRun(q: QueueFlags, run: string, label: string, signa
     for (;;) {
       signal?.throwIfAborted();
       const c = await runCounts(runs, run).catch((e: unknown) => {
-        if (bar && e instanceof QueueError) return undefined;
+        if (e instanceof QueueError) return undefined; // submitted or found just before: removed since
         throw e;
       });
       if (!c) break;
