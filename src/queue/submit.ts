@@ -8,7 +8,7 @@ import type { Store } from './store.js';
  * A finished child is deleted at once: its return value lives on in the parent's `processed` hash
  * (counts, `status`), its result in the store. A failed one is kept, for `status` to name it and
  * `retry` to re-queue it, until its run is removed. Without this, every pair of every run stayed in
- * Redis (about 1.4 KB each).
+ * Redis (measured: +22 keys, +45–50 KB used_memory per 20-pair run).
  */
 export const CHILD_RETENTION = { removeOnComplete: true, removeOnFail: false } as const;
 
