@@ -4,10 +4,12 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
+import { queueFlags } from '../src/cli/queue-flags.js';
 import { UsageError } from '../src/errors/usage-error.js';
 import { connectionFromUrl } from '../src/queue/connection.js';
 import { canonicalJson } from '../src/queue/hash.js';
 import { Store, type ResultKey } from '../src/queue/store.js';
+import { cli } from './helpers/run-cli.js';
 
 const KEY: ResultKey = { model: 'a'.repeat(64), image: 'b'.repeat(64), method: 'gradient', target: null, options: { steps: 8, rule: 'x' }, stability: 0, sanity: false, seed: 0 };
 
@@ -93,5 +95,24 @@ test('--queue URLs: host, port, db; anything else is a usage error naming the fo
   assert.equal((connectionFromUrl('redis://h') as { port: number }).port, 6379);
   for (const bad of ['10.0.0.5:6379', 'http://h:1', 'redis://h:1/x']) {
     assert.throws(() => connectionFromUrl(bad), (e: unknown) => e instanceof UsageError && /redis:\/\/host:port|database/.test(e.message), bad);
+  }
+});
+
+test('explain --store or --detach without --queue, or --queue without --store: a one-line usage error (exit 2), nothing written', async () => {
+  assert.throws(() => queueFlags({ store: 's' }), (e: unknown) => e instanceof UsageError && /need --queue/.test(e.message));
+  assert.throws(() => queueFlags({ queue: 'redis://h:1' }), (e: unknown) => e instanceof UsageError && /--queue needs --store/.test(e.message));
+  assert.equal(queueFlags({}), undefined);
+  const dir = await mkdtemp(join(tmpdir(), 'nm-store-'));
+  try {
+    const img = new URL('../assets/images/fashion/0-tshirt.png', import.meta.url).pathname;
+    for (const [extra, why] of [[['--store', 'st'], /need --queue/], [['--queue', 'redis://127.0.0.1:1'], /--queue needs --store/]] as const) {
+      const r = cli(['explain', img, ...extra, '-o', 'out'], dir);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, why);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.deepEqual(await readdir(dir), []);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
