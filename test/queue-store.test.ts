@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { queueFlags } from '../src/cli/queue-flags.js';
+import { queueFlags } from '../src/cli/queue-options.js';
 import { UsageError } from '../src/errors/usage-error.js';
 import { connectionFromUrl } from '../src/queue/connection.js';
 import { canonicalJson } from '../src/queue/hash.js';

@@ -1,51 +1,18 @@
-import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { z } from 'zod';
 import { QueueError } from '../errors/queue-error.js';
-import { UsageError } from '../errors/usage-error.js';
 import type { EvalItem } from '../eval/types.js';
 import { checkMethodOptions } from '../eval/check-methods.js';
 import { labelIndex, type Classifier } from '../models/classifier.js';
 import { collectPairs } from '../queue/collect.js';
 import { checkReachable, connectionFromUrl, RUNS_QUEUE } from '../queue/connection.js';
+import type { QueueFlags } from './queue-options.js';
 import { planPairs, runId, type PlannedPair, type RunSettings } from '../queue/plan.js';
 import { removeRun, runCounts } from '../queue/run-state.js';
 import { Store } from '../queue/store.js';
 import { submitRun } from '../queue/submit.js';
 import { Engine } from '../runtime/engine.js';
 import { progress, type Progress } from './progress.js';
-
-const QueueFlagsSchema = z.object({
-  queue: z.string().optional(),
-  store: z.string().optional(),
-  detach: z.boolean().default(false),
-  retries: z.coerce.number().int().nonnegative().default(2),
-  retryDelay: z.coerce.number().int().nonnegative().default(2000),
-});
-export type QueueFlags = z.output<typeof QueueFlagsSchema> & { queue: string; store: string };
-
-/** `--queue URL --store DIR [--detach] [--retries n]` on a command that can submit its work. */
-export function addQueueOptions(cmd: Command): Command {
-  return cmd
-    .option('--queue <url>', 'submit the run to BullMQ on Redis (redis://host:port[/db]) for `neuromask worker`s instead of computing it here')
-    .option('--store <dir>', 'with --queue: the directory every worker sees (inputs, models, results)')
-    .option('--detach', 'with --queue: print the run id and return; the same command again follows the run and writes the outputs')
-    .option('--retries <n>', 'with --queue: attempts after the first before a pair counts as failed', '2')
-    .option('--retry-delay <ms>', 'with --queue: wait before a retry', '2000');
-}
-
-/** The queue flags when --queue is given (then --store must be too); undefined for a local run. */
-export function queueFlags(raw: Record<string, unknown>): QueueFlags | undefined {
-  const f = QueueFlagsSchema.parse(raw);
-  if (f.queue === undefined) {
-    if (f.store !== undefined || f.detach) throw new UsageError('--store and --detach need --queue redis://host:port');
-    return undefined;
-  }
-  if (f.store === undefined) throw new UsageError('--queue needs --store DIR: the directory the workers read inputs from and write results to');
-  connectionFromUrl(f.queue);
-  return { ...f, queue: f.queue, store: f.store };
-}
 
 /** Check what every job would otherwise fail on, once, before anything is queued. */
 function checkSettings(classifier: Classifier, items: readonly EvalItem[], s: RunSettings): void {

@@ -8,7 +8,8 @@ import type { PlannedPair } from '../queue/plan.js';
 import { Store, type ResultKey } from '../queue/store.js';
 import { printExplanation, printMethodResult, type OutputFlags } from './explain-jobs.js';
 import { pendingImages, runFolder, type FolderJob, type FolderRunOptions } from './folder-run.js';
-import { failedRunError, followRun, forgetRun, submitPlanned, type QueueFlags } from './queue-flags.js';
+import { failedRunError, followRun, forgetRun, submitPlanned } from './queue-flags.js';
+import type { QueueFlags } from './queue-options.js';
 
 /** What `explain --queue` submits: the local run's job (its settings decide what is already explained) and what the workers need. */
 export interface QueuedExplain {

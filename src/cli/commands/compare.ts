@@ -18,7 +18,8 @@ import { checkOutDir } from '../validate-out.js';
 import { stopSignal } from '../interrupt.js';
 import { progress, type Progress } from '../progress.js';
 import { runtimeOptions, RuntimeFlagsSchema } from '../runtime-flags.js';
-import { addQueueOptions, queueFlags, submitAndCollect, type QueueFlags } from '../queue-flags.js';
+import { submitAndCollect } from '../queue-flags.js';
+import { addQueueOptions, queueFlags, type QueueFlags } from '../queue-options.js';
 
 /** Relative to the working directory when below it, else as given. */
 function shortPath(p: string): string {

@@ -4,7 +4,7 @@ import { parseInput } from '../../errors/parse-input.js';
 import { checkBoxes, readManifest } from '../../eval/manifest.js';
 import { collectImages } from '../images.js';
 import { loadWithFlags } from '../preprocess-flags.js';
-import { addQueueOptions, queueFlags } from '../queue-flags.js';
+import { addQueueOptions, queueFlags } from '../queue-options.js';
 import { addRunOptions, checkRunFlags, runAndReport, RunFlagsSchema, submitRunAndReport } from './compare.js';
 
 const EvaluateFlagsSchema = RunFlagsSchema.extend({

@@ -16,8 +16,7 @@ import { checkOutDir } from '../validate-out.js';
 import { engineControl, methodJob, neuromaskJob } from '../explain-jobs.js';
 import { runFolder } from '../folder-run.js';
 import { stopSignal } from '../interrupt.js';
-import { addQueueOptions, queueFlags, type QueueFlags } from '../queue-flags.js';
-import { explainQueued } from '../queued-explain.js';
+import { addQueueOptions, queueFlags, type QueueFlags } from '../queue-options.js';
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -90,7 +89,7 @@ async function explainWithMethod(imageArgs: string[], f: ExplainFlags, q: QueueF
   try {
     const job = methodJob(engine, f.method, options, { target, seed: f.seed ?? 0, signal }, f);
     const o = { out: f.out, spec: classifier.spec, failFast: f.failFast, signal };
-    if (q) await explainQueued(q, paths, { classifier, modelRef: f.model, job, method: f.method, options, target, seed: f.seed ?? 0, output: f }, o);
+    if (q) await (await import('../queued-explain.js')).explainQueued(q, paths, { classifier, modelRef: f.model, job, method: f.method, options, target, seed: f.seed ?? 0, output: f }, o);
     else await runFolder(paths, job, o);
   } finally {
     await engine.release();
@@ -183,7 +182,7 @@ export function registerExplain(program: Command): void {
         else {
           const { batchSize: _speedOnly, ...kept } = options;
           const x = { classifier, modelRef: f.model, job, method: 'neuromask', options: kept, resultOptions: options, target, seed: options.seed, output: f };
-          await explainQueued(q, paths, { ...x, ...(f.initMask ? { initMask: f.initMask } : {}) }, o);
+          await (await import('../queued-explain.js')).explainQueued(q, paths, { ...x, ...(f.initMask ? { initMask: f.initMask } : {}) }, o);
         }
       } finally {
         await engine.release();
