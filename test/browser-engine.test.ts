@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { loadImage, type ImageInput } from '../src/image/load.js';
 import { neuromask } from '../src/methods/neuromask/neuromask.js';
+import { spearman } from '../src/metrics/rank-correlation.js';
 import { cardFor } from '../src/models/card.js';
 import { loadClassifier, type Classifier } from '../src/models/classifier.js';
 import { Engine } from '../src/runtime/engine.js';
@@ -112,5 +113,100 @@ describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
     console.log(`# mobilenet logits max |web - node| ${maxAbsDiff(web, node).toExponential(2)}`);
     assert.ok(maxAbsDiff(web, node) <= 1e-4, `max |Δ| ${maxAbsDiff(web, node)}`);
     await page.close();
+  });
+
+  /** Decode `bytes` (or fetch `url`) in the page with imageTensor and the spec given; the pixels back. */
+  async function pageDecode(page: Page, src: { bytes?: Uint8Array; url?: string }, spec: object): Promise<Float32Array> {
+    const out = await page.evaluate(
+      async ({ bytes, url, spec }) => {
+        const { nm } = globalThis as NmWindow;
+        const blob = url ? await (await fetch(url)).blob() : new Blob([Uint8Array.from(bytes!)]);
+        return Array.from((await nm.imageTensor(blob, spec as never)).pixels);
+      },
+      { bytes: src.bytes ? Array.from(src.bytes) : undefined, url: src.url, spec },
+    );
+    return Float32Array.from(out);
+  }
+
+  it('a PNG at the model\'s size decodes in the page to the bytes sharp gives (no resampling), so the logits agree within 1e-4', { timeout: 120_000 }, async () => {
+    const raw = Buffer.from(Array.from({ length: 28 * 28 }, (_, i) => (i * 53 + (i >> 3) * 7) % 256));
+    const png = await sharp(raw, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+    const node = await loadImage(png, fashion.spec);
+    const page = await open();
+    const web = await pageDecode(page, { bytes: png }, fashion.spec);
+    assert.equal(maxAbsDiff(web, node.pixels), 0);
+    const logits = await pageLogits(page, '/fashion/model.onnx', cardFor(fashion), web);
+    assert.ok(maxAbsDiff(logits, await nodeLogits(fashion, node.pixels)) <= 1e-4);
+    await page.close();
+  });
+
+  it('a JPEG photo decoded and centre-cropped in the page is close to sharp\'s (other JPEG decoder and resampling kernel) and gets the same top class', { timeout: 180_000 }, async () => {
+    const page = await open();
+    const web = await pageDecode(page, { url: '/images/dog.jpg' }, mobilenet.spec);
+    let sum = 0;
+    for (let i = 0; i < web.length; i++) sum += Math.abs(web[i]! - dog.pixels[i]!);
+    const mean = sum / web.length;
+    console.log(`# dog.jpg browser vs sharp pixels: mean |Δ| ${(mean * 255).toFixed(2)}/255, max |Δ| ${(maxAbsDiff(web, dog.pixels) * 255).toFixed(0)}/255`);
+    // Bilinear-ish 'high' canvas smoothing vs lanczos3 and a different IDCT: a few levels on average, edges more.
+    assert.ok(mean < 4 / 255, `mean |Δ| ${mean * 255}/255`);
+    const argmax = (a: Float32Array): number => a.indexOf(Math.max(...a));
+    const [webLogits, nodeLogitsDog] = [await pageLogits(page, '/mobilenet.onnx', cardFor(mobilenet), web), await nodeLogits(mobilenet, dog.pixels)];
+    assert.equal(argmax(webLogits), argmax(nodeLogitsDog));
+    await page.close();
+  });
+
+  it('a NeuroMask run in the page gives the mask Node gives for the same seed and pixels', { timeout: 240_000 }, async () => {
+    const pixels = Float32Array.from({ length: 28 * 28 }, (_, i) => (Math.abs((i % 28) - 14) < 8 && Math.abs(Math.floor(i / 28) - 14) < 11 ? 0.8 : 0.05));
+    const opts = { iterations: 40, seed: 3 };
+    const e = new Engine(fashion, { ep: 'cpu', threads: 1, cache: false });
+    const image: ImageInput = { source: 'pattern', height: 28, width: 28, channels: 1, pixels, display: new Uint8Array(28 * 28 * 3) };
+    const [node] = await neuromask(e, [{ image }], opts);
+    await e.release();
+    const page = await open();
+    const web = await page.evaluate(
+      async ({ card, px, opts }) => {
+        const { nm } = globalThis as NmWindow;
+        nm.configureRuntime({ numThreads: 1 });
+        const engine = new nm.Engine(await nm.loadClassifier('/fashion/model.onnx', { card }));
+        const image = { source: 'pattern', height: 28, width: 28, channels: 1, pixels: Float32Array.from(px), display: new Uint8Array(28 * 28 * 3) };
+        const [x] = await nm.neuromask(engine, [{ image }], opts);
+        return { mask: Array.from(x!.mask), target: x!.target.index, iterations: x!.iterations };
+      },
+      { card: cardFor(fashion), px: Array.from(pixels), opts },
+    );
+    await page.close();
+    assert.equal(web.target, node!.target.index);
+    assert.equal(web.iterations, node!.iterations);
+    const d = maxAbsDiff(web.mask, node!.mask);
+    const mean = web.mask.reduce((a, v, i) => a + Math.abs(v - node!.mask[i]!), 0) / web.mask.length;
+    console.log(`# neuromask mask |web - node| max ${d.toExponential(2)} mean ${mean.toExponential(2)} after ${node!.iterations} steps`);
+    // Same seed, same steps; the kernels differ only in float summation order (wasm SIMD-128 vs the
+    // CPU's): the input gradients agree to 4e-7 (of 1.8). The optimiser divides each step by the
+    // gradient's running RMS, so where a gradient is near 0 that noise can flip a step's sign, and
+    // 40 steps compound it: measured max 1.8e-2, mean 1.8e-3 (4e-4 max after 5 steps). Bounds ~3×.
+    assert.ok(d <= 5e-2, `max |Δ| ${d}`);
+    assert.ok(mean <= 5e-3, `mean |Δ| ${mean}`);
+    assert.ok(spearman(Float32Array.from(web.mask), node!.mask) >= 0.99);
+  });
+
+  it('runs wasm on 2 threads when the page is isolated (and falls back to 1 when not), with the same logits', { timeout: 180_000 }, async () => {
+    const threadsAfterLoad = async (page: Page): Promise<{ threads: number; logits: number[] }> =>
+      page.evaluate(
+        async ({ card, px }) => {
+          const { nm } = globalThis as NmWindow;
+          nm.configureRuntime({ numThreads: 2 });
+          const e = new nm.Engine(await nm.loadClassifier('/mobilenet.onnx', { card }));
+          const logits = Array.from(await e.forward(Float32Array.from(px), 1));
+          return { threads: (await nm.webOrt()).env.wasm.numThreads ?? 0, logits };
+        },
+        { card: cardFor(mobilenet), px: Array.from(dog.pixels) },
+      );
+    const [isolated, notIsolated] = [await open(), await open(plain)];
+    const a = await threadsAfterLoad(isolated);
+    const b = await threadsAfterLoad(notIsolated);
+    await Promise.all([isolated.close(), notIsolated.close()]);
+    assert.equal(a.threads, 2);
+    assert.equal(b.threads, 1);
+    assert.ok(maxAbsDiff(a.logits, await nodeLogits(mobilenet, dog.pixels)) <= 1e-4);
   });
 });
