@@ -9,6 +9,7 @@ import { neuromask } from '../src/methods/neuromask/neuromask.js';
 import { spearman } from '../src/metrics/rank-correlation.js';
 import { cardFor } from '../src/models/card.js';
 import { loadClassifier, type Classifier } from '../src/models/classifier.js';
+import type { ModelCard } from '../src/models/spec.js';
 import { Engine } from '../src/runtime/engine.js';
 import { browserMissing, launchBrowser } from './helpers/browser.js';
 import { SHARED_IMAGES, useSharedModels } from './helpers/shared.js';
@@ -65,7 +66,7 @@ describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
   }
 
   /** Logits in the page for `pixels` ([0,1], CHW), the model from `url` with the card given. */
-  async function pageLogits(page: Page, url: string, card: object, pixels: Float32Array, threads = 1): Promise<Float32Array> {
+  async function pageLogits(page: Page, url: string, card: ModelCard, pixels: Float32Array, threads = 1): Promise<Float32Array> {
     const out = await page.evaluate(
       async ({ url, card, px, threads }) => {
         const { nm } = globalThis as NmWindow;
