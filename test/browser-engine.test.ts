@@ -10,7 +10,10 @@ import { spearman } from '../src/metrics/rank-correlation.js';
 import { cardFor } from '../src/models/card.js';
 import { loadClassifier, type Classifier } from '../src/models/classifier.js';
 import type { ModelCard } from '../src/models/spec.js';
+import { GraphBuilder } from '../src/onnx/builder.js';
+import { writeModel } from '../src/onnx/write.js';
 import { Engine } from '../src/runtime/engine.js';
+import { randn } from '../src/util/random.js';
 import { browserMissing, launchBrowser } from './helpers/browser.js';
 import { SHARED_IMAGES, useSharedModels } from './helpers/shared.js';
 import { serveStatic, type StaticServer } from './helpers/static-server.js';
@@ -209,5 +212,53 @@ describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
     assert.equal(a.threads, 2);
     assert.equal(b.threads, 1);
     assert.ok(maxAbsDiff(a.logits, await nodeLogits(mobilenet, dog.pixels)) <= 1e-4);
+  });
+
+  it('WebGPU (SwiftShader) on a tiny conv/relu/maxpool/dense model: logits and input gradient equal wasm\'s', { timeout: 300_000 }, async () => {
+    const b = new GraphBuilder();
+    const x = b.input('input', 'float32', ['N', 1, 8, 8]);
+    const conv = b.add('Relu', [b.add('Conv', [x, b.floats([4, 1, 3, 3], randn(36, 5, 0.5)), b.floats([4], randn(4, 6, 0.1))], { pads: [1, 1, 1, 1] })]);
+    const pooled = b.add('MaxPool', [conv], { kernel_shape: [2, 2], strides: [2, 2] });
+    b.push('Gemm', [b.add('Flatten', [pooled]), b.floats([3, 64], randn(192, 7, 0.3)), b.floats([3], [0.1, 0, -0.1])], ['logits'], { transB: 1 });
+    b.output('logits', 'float32', ['N', 3]);
+    const bytes = writeModel(b.build('tiny-webgpu'));
+    const gpuBrowser = await launchBrowser({ webgpu: true });
+    try {
+      const page = await gpuBrowser.newPage();
+      await page.goto(`${server.url}/test.html`);
+      await page.waitForFunction(() => (globalThis as NmWindow).nmReady === true);
+      const adapter = await page.evaluate(async () => {
+        const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: { architecture?: string } } | null> } }).gpu;
+        const a = gpu ? await gpu.requestAdapter() : null;
+        return a ? (a.info?.architecture ?? 'unknown') : null;
+      });
+      assert.ok(adapter, 'headless Chromium offered no WebGPU adapter (see launchBrowser({ webgpu: true }))');
+      const out = await page.evaluate(
+        async ({ model, px }) => {
+          const { nm } = globalThis as NmWindow;
+          nm.configureRuntime({ ep: 'webgpu', numThreads: 1 });
+          const card = { preprocess: { inputSize: [8, 8] as [number, number], resize: 'stretch' as const, channels: 'grey' as const }, labels: ['a', 'b', 'c'] };
+          const c = await nm.loadClassifier(Uint8Array.from(model), { card });
+          const pixels = Float32Array.from(px);
+          // No named functions in here: the test runner's transform would wrap them in a helper the page lacks.
+          const res: Record<string, { logits: number[]; grad: number[] }> = {};
+          for (const ep of ['wasm', 'webgpu'] as const) {
+            const e = new nm.Engine(c, { ep });
+            const logits = Array.from(await e.forward(pixels, 1));
+            const g = await nm.targetGradients(e, pixels, 1, [1]);
+            await e.release();
+            res[ep] = { logits, grad: Array.from(g.grad) };
+          }
+          return { wasm: res['wasm']!, webgpu: res['webgpu']! };
+        },
+        { model: Array.from(bytes), px: Array.from(randn(64, 9, 0.5).map((v) => Math.abs(v))) },
+      );
+      console.log(`# webgpu (${adapter}) vs wasm: logits max |Δ| ${maxAbsDiff(out.webgpu.logits, out.wasm.logits).toExponential(2)}, gradient max |Δ| ${maxAbsDiff(out.webgpu.grad, out.wasm.grad).toExponential(2)}`);
+      assert.ok(out.wasm.grad.some((v) => v !== 0));
+      assert.ok(maxAbsDiff(out.webgpu.logits, out.wasm.logits) <= 1e-4);
+      assert.ok(maxAbsDiff(out.webgpu.grad, out.wasm.grad) <= 1e-4);
+    } finally {
+      await gpuBrowser.close();
+    }
   });
 });
