@@ -48,7 +48,7 @@ describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
     fashion = await loadClassifier('fashion-mnist-cnn');
     mobilenet = await loadClassifier('mobilenetv2-imagenet');
     dog = await loadImage(`${SHARED_IMAGES}dog.jpg`, mobilenet.spec);
-    const routes = { '/': BUNDLE, '/fashion': root('assets/models/fashion-mnist-cnn'), '/mobilenet.onnx': mobilenet.source, '/images': SHARED_IMAGES };
+    const routes = { '/': BUNDLE, '/human': root('node_modules/@vladmandic/human/models'), '/fashion': root('assets/models/fashion-mnist-cnn'), '/mobilenet.onnx': mobilenet.source, '/images': SHARED_IMAGES };
     server = await serveStatic(routes, { '/test.html': PAGE });
     plain = await serveStatic(routes, { '/test.html': PAGE }, false);
     browser = await launchBrowser();
@@ -260,5 +260,31 @@ describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
     } finally {
       await gpuBrowser.close();
     }
+  });
+
+  it('a TF.js Graph model (human-emotion) loads from its model.json URL and from File objects, logits equal Node\'s within 1e-4', { timeout: 180_000 }, async () => {
+    const emotion = await loadClassifier('human-emotion');
+    const pixels = Float32Array.from({ length: 64 * 64 }, (_, i) => ((i * 29) % 97) / 96);
+    const page = await open();
+    const out = await page.evaluate(
+      async ({ card, px }) => {
+        const { nm } = globalThis as NmWindow;
+        nm.configureRuntime({ numThreads: 1 });
+        const pixels = Float32Array.from(px);
+        const fromUrl = await nm.loadClassifier('/human/emotion.json', { card });
+        const files = await Promise.all(['emotion.json', 'emotion.bin'].map(async (n) => new File([await (await fetch(`/human/${n}`)).blob()], n)));
+        const fromFiles = await nm.loadClassifier(files, { card });
+        const a = Array.from(await new nm.Engine(fromUrl).forward(pixels, 1));
+        const b = Array.from(await new nm.Engine(fromFiles).forward(pixels, 1));
+        return { a, b, format: fromFiles.format };
+      },
+      { card: cardFor(emotion), px: Array.from(pixels) },
+    );
+    await page.close();
+    const node = await nodeLogits(emotion, pixels);
+    assert.equal(out.format, 'tfjs-graph');
+    assert.equal(out.a.length, 7);
+    assert.ok(maxAbsDiff(out.a, node) <= 1e-4, `url: ${maxAbsDiff(out.a, node)}`);
+    assert.ok(maxAbsDiff(out.b, node) <= 1e-4, `files: ${maxAbsDiff(out.b, node)}`);
   });
 });
