@@ -4,7 +4,7 @@ import { gaussianBlur } from '../image/baseline.js';
 import type { ImageInput } from '../image/load.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import type { Graph } from '../onnx/types.js';
-import type { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import { defineMethod, type MethodContext } from './method.js';
 import { adam } from './neuromask/optimizer.js';
 import { maskFromLogits, maskFromLogitsHost, paramSize } from './neuromask/parameterization.js';
@@ -79,7 +79,7 @@ function buildGraph(engine: Engine, param: [number, number], o: MeaningfulPertur
   b.output(MP.loss, 'float32', [1]);
   b.output(MP.prob, 'float32', [1]);
   const scalar = b.add('ReduceSum', [MP.loss], { keepdims: 0 });
-  return buildGradient(b.build('meaningful_perturbation'), { of: scalar, wrt: [w], names: { [w]: MP.grad } }).graph;
+  return buildGradient(b.build('meaningful_perturbation'), { of: scalar, wrt: [w], names: { [w]: MP.grad }, webgpu: engine.runtime.ep === 'webgpu' }).graph;
 }
 
 export interface MeaningfulPerturbationRun {
