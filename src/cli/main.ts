@@ -6,6 +6,7 @@ import { registerExplain } from './commands/explain.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerModels } from './commands/models.js';
 import { registerRetry } from './commands/retry.js';
+import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerWorker } from './commands/worker.js';
 import { describeError, EXIT } from './exit-codes.js';
@@ -25,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerWorker(program);
   registerStatus(program);
   registerRetry(program);
+  registerServe(program);
   // A worker handles SIGTERM itself: it finishes the job in hand (however long) and exits 0.
   const removeHandlers = argv[0] === 'worker' ? () => undefined : installSignalHandlers();
   try {

@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import { toJSONSchema } from 'zod';
+import { methodNames, requireMethod } from '../methods/registry.js';
+import { CancelledError } from '../errors/cancelled-error.js';
+import { parseInput } from '../errors/parse-input.js';
+import { argmax } from '../util/softmax.js';
+import { ExplainRequestSchema, predict, prepareImage, PredictRequestSchema, runExplanation, type ExplainEvent } from './compute.js';
+import { HttpError, httpError } from './errors.js';
+import { checkImage, ImageStore, listExamples, MAX_UPLOAD_BYTES, readExample, type Example } from './images.js';
+import { isolation } from './isolation.js';
+import type { ModelPool } from './models.js';
+import type { ResultsBrowser } from './results.js';
+import { staticFiles } from './static.js';
+import { f32ToBase64 } from './wire.js';
+
+export interface AppOptions {
+  pool: ModelPool;
+  results?: ResultsBrowser;
+  /** The built page (dist/app). */
+  pageDir: string;
+}
+
+/** Methods the page runs as soon as an image is open: one or two passes each. */
+export const CHEAP_METHODS = ['gradient', 'grad-cam'];
+
+async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch (cause) {
+    throw new HttpError(400, 'the request body is not JSON', { cause });
+  }
+  return parseInput(schema, raw, { noun: 'field', owner: 'the request' });
+}
+
+/** The JSON API, the event streams and the page, all behind the isolation headers. */
+export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
+  const app = new Hono();
+  const images = new ImageStore();
+  const jobs = new Map<string, AbortController>();
+  let examples: Promise<Example[]> | undefined;
+  let nextJob = 1;
+  let queue: Promise<unknown> = Promise.resolve();
+  const predicted = new Map<string, number>();
+
+  app.use('*', isolation());
+  app.onError((e, c) => {
+    const { status, message } = httpError(e);
+    return c.json({ error: message }, status as 400);
+  });
+
+  app.get('/api/models', async (c) => c.json({ models: await o.pool.list(), preferred: o.pool.preferred ?? null }));
+  app.get('/api/methods', (c) =>
+    c.json({
+      methods: methodNames().map((name) => {
+        const m = requireMethod(name);
+        return { name, description: m.description, cheap: CHEAP_METHODS.includes(name), options: toJSONSchema(m.options, { unrepresentable: 'any' }) };
+      }),
+    }),
+  );
+  app.get('/api/examples', async (c) => c.json({ examples: (await (examples ??= listExamples())).map((e) => e.name) }));
+  app.post('/api/examples/open', async (c) => {
+    const { name } = await body(c, z.strictObject({ name: z.string() }));
+    const bytes = await readExample(await (examples ??= listExamples()), name);
+    const img = images.put(await checkImage(bytes, name));
+    return c.json({ id: img.id, name: img.name, width: img.width, height: img.height });
+  });
+  app.post('/api/images', bodyLimit({ maxSize: MAX_UPLOAD_BYTES, onError: (c) => c.json({ error: `the upload is larger than the ${MAX_UPLOAD_BYTES / 1024 / 1024} MB limit` }, 413) }), async (c) => {
+    const name = (c.req.query('name') ?? 'upload').replace(/[^\w. -]/g, '_').slice(0, 100);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const img = images.put(await checkImage(bytes, name));
+    return c.json({ id: img.id, name: img.name, width: img.width, height: img.height });
+  });
+  app.get('/api/images/:id', (c) => {
+    const img = images.get(c.req.param('id'));
+    return c.body(img.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/octet-stream' });
+  });
+  app.post('/api/predict', async (c) => {
+    const req = await body(c, PredictRequestSchema);
+    const engine = await o.pool.engine(req.model);
+    const img = images.get(req.image);
+    return c.json(await predict(engine, await prepareImage(engine, img.bytes, img.name), req.model));
+  });
+  app.post('/api/explain', async (c) => {
+    const req = await body(c, ExplainRequestSchema);
+    const engine = await o.pool.engine(req.model);
+    const stored = images.get(req.image);
+    const image = await prepareImage(engine, stored.bytes, stored.name);
+    const id = String(nextJob++);
+    const abort = new AbortController();
+    jobs.set(id, abort);
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => abort.abort(new CancelledError({ cause: 'the page closed the stream' })));
+      // Writes are chained so events keep their order and all are out before the stream closes.
+      let written: Promise<void> = Promise.resolve();
+      const send = (e: ExplainEvent | { event: string; data: unknown }): void => {
+        written = written.then(() => stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) }));
+      };
+      send({ event: 'job', data: { id } });
+      // One explanation at a time: two would only share the same cores.
+      const run = queue.then(() => runExplanation(engine, image, req, abort.signal, send));
+      queue = run.catch(() => undefined);
+      try {
+        await run;
+        send({ event: 'done', data: {} });
+      } catch (e) {
+        if (abort.signal.aborted || e instanceof CancelledError) send({ event: 'cancelled', data: {} });
+        else send({ event: 'error', data: { error: httpError(e).message } });
+      } finally {
+        jobs.delete(id);
+        await written.catch(() => undefined);
+      }
+    });
+  });
+  app.post('/api/jobs/:id/cancel', (c) => {
+    const job = jobs.get(c.req.param('id'));
+    if (!job) throw new HttpError(404, `no running job ${c.req.param('id')}`);
+    job.abort(new CancelledError({ cause: 'cancelled from the page' }));
+    return c.json({ cancelled: true });
+  });
+
+  app.get('/api/results', async (c) => {
+    const r = o.results;
+    if (!r) return c.json({ results: null });
+    if (predicted.size === 0 && (await o.pool.list()).some((m) => m.name === r.results.model)) {
+      const engine = await o.pool.engine(r.results.model);
+      for (const img of r.results.images) {
+        const bytes = await readFile(r.sourceOf(img.id)).catch(() => undefined);
+        if (!bytes) continue;
+        const input = await prepareImage(engine, bytes, img.id);
+        predicted.set(img.id, argmax(await engine.forward(input.pixels, 1)));
+      }
+    }
+    return c.json({ results: r.view(predicted) });
+  });
+  app.post('/api/results/open', async (c) => {
+    const r = o.results;
+    if (!r) throw new HttpError(404, 'the server was started without --results');
+    const { image, method } = await body(c, z.strictObject({ image: z.string(), method: z.string() }));
+    const map = await r.map(image, method);
+    const stored = images.put(await checkImage(await readFile(r.sourceOf(image)), image));
+    return c.json({ image: stored.id, model: r.results.model, height: map.height, width: map.width, map: f32ToBase64(map.data), signed: map.data.some((v) => v < 0) });
+  });
+
+  app.all('/api/*', (c) => c.json({ error: `no such API route: ${c.req.method} ${c.req.path}` }, 404));
+  app.use('*', staticFiles(o.pageDir));
+  return { app, cancelAll: () => jobs.forEach((j) => j.abort(new CancelledError({ cause: 'server stopping' }))) };
+}
