@@ -1,0 +1,27 @@
+import { explainOnServer, post, type ExplainBody, type ExplainHandlers, type Prediction } from './api.js';
+
+/** Where the page computes: the server's Node engine (SSE), or this browser's (onnxruntime-web). */
+export interface Compute {
+  readonly where: 'server' | 'browser';
+  predict(model: string, image: string): Promise<Prediction>;
+  /** Resolves 'done' or 'cancelled'; `signal` cancels. */
+  explain(body: ExplainBody, h: ExplainHandlers, signal: AbortSignal): Promise<'done' | 'cancelled'>;
+}
+
+export const serverCompute: Compute = {
+  where: 'server',
+  predict: (model, image) => post<Prediction>('/api/predict', { model, image }),
+  async explain(body, h, signal) {
+    let job: string | undefined;
+    const onAbort = (): void => void (job && post(`/api/jobs/${job}/cancel`, {}).catch(() => undefined));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await explainOnServer(body, { ...h, onJob: (id) => (job = id) }, signal);
+    } catch (e) {
+      if (signal.aborted) return 'cancelled';
+      throw e;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  },
+};
