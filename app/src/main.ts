@@ -39,10 +39,6 @@ const host = {
   displaySettings,
   every: () => 2,
   onError: showError,
-  onLegend: ({ lo, hi }: { lo: number; hi: number }) => {
-    $('legend-lo').textContent = lo.toPrecision(2);
-    $('legend-hi').textContent = hi.toPrecision(2);
-  },
 };
 
 function buildPanels(): void {
@@ -112,7 +108,11 @@ function wireInput(): void {
 }
 
 function redrawAll(): void {
-  drawLegend($<HTMLCanvasElement>('legend'), displaySettings());
+  const d = displaySettings();
+  drawLegend($<HTMLCanvasElement>('legend'), d);
+  $('legend-lo').textContent = d.signed ? '− largest |value|' : 'smallest |value|';
+  $('legend-mid').textContent = d.signed ? '0' : '';
+  $('legend-hi').textContent = d.signed ? '+ largest' : 'largest';
   for (const p of panels) p.redraw();
 }
 

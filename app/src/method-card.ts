@@ -23,7 +23,6 @@ export interface CardHost {
   /** Frames between mask redraws (NeuroMask). */
   every(): number;
   onError(message: string): void;
-  onLegend(range: { lo: number; hi: number }): void;
 }
 
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] => {
@@ -47,6 +46,7 @@ export class MethodCard {
   private readonly plots: SVGSVGElement[] = [];
   private readonly curvePlot: SVGSVGElement;
   private readonly exports: HTMLElement;
+  private readonly range: HTMLElement;
   private ctx: CardContext | undefined;
   private abort: AbortController | undefined;
   private result: ResultWire | undefined;
@@ -73,7 +73,7 @@ export class MethodCard {
     head.append(buttons);
     this.element.append(head, el('div', { class: 'muted' }, method.description));
     this.form = settingsForm(`${prefix}${method.name}`, method.options);
-    this.element.append(this.form.element);
+    this.range = el('div', { class: 'muted range' });
     this.progress = el('progress', { max: '1', value: '0', 'aria-label': `${method.name} progress` });
     this.status = el('div', { class: 'stats', 'aria-live': 'polite' });
     this.canvas = el('canvas', { class: 'map', 'aria-label': `${method.name} map`, 'data-role': 'map' });
@@ -84,7 +84,7 @@ export class MethodCard {
       this.masked = el('canvas', { class: 'map', 'aria-label': 'masked image', 'data-role': 'masked' });
       const pics = el('div', { class: 'pics' });
       const f1 = el('figure');
-      f1.append(this.canvas, el('figcaption', {}, 'mask'));
+      f1.append(this.canvas, el('figcaption', {}, 'mask'), this.range);
       const f2 = el('figure');
       f2.append(this.masked, el('figcaption', {}, 'masked image'));
       const plots = el('div', { class: 'plots' });
@@ -99,10 +99,10 @@ export class MethodCard {
       this.scrub = el('input', { type: 'range', min: '0', max: '0', value: '0', 'aria-label': 'scrub the mask history', disabled: '' });
       const scrubLabel = el('label', {}, 'History ');
       scrubLabel.append(this.scrub);
-      this.element.append(this.progress, this.status, pics, scrubLabel, this.exports);
+      this.element.append(this.progress, this.status, pics, scrubLabel, this.form.element, this.exports);
       this.scrub.addEventListener('input', () => this.showFrame(Number(this.scrub!.value)));
     } else {
-      this.element.append(this.progress, this.status, this.canvas, this.curvePlot, this.exports);
+      this.element.append(this.progress, this.status, this.canvas, this.range, this.curvePlot, this.form.element, this.exports);
     }
     this.runButton.addEventListener('click', () => void this.run());
     this.stopButton.addEventListener('click', () => this.abort?.abort());
@@ -142,7 +142,7 @@ export class MethodCard {
     const c = this.ctx;
     if (!c) return;
     const range = drawMap(this.canvas, c.display, this.map, c.height, c.width, this.host.displaySettings());
-    if (range && this.map) this.host.onLegend(range);
+    this.range.textContent = range ? `colours span ${range.lo.toPrecision(3)} … ${range.hi.toPrecision(3)}` : '';
   }
 
   async run(): Promise<void> {

@@ -9,7 +9,7 @@ export const colour = (i: number): string => COLOURS[i % COLOURS.length]!;
 export function plot(svg: SVGSVGElement, title: string, series: readonly Series[], opts: { marker?: number; yRange?: [number, number] } = {}): void {
   const W = 300;
   const H = 110;
-  const pad = { l: 30, r: 6, t: 14, b: 14 };
+  const pad = { l: 30, r: 6, t: 16, b: 16 };
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', title);
@@ -27,16 +27,20 @@ export function plot(svg: SVGSVGElement, title: string, series: readonly Series[
     svg.appendChild(e);
     return e;
   };
-  el('text', { x: pad.l, y: 10 }, title);
+  el('text', { x: pad.l, y: 11 }, title);
   el('line', { x1: pad.l, y1: H - pad.b, x2: W - pad.r, y2: H - pad.b, stroke: '#999' });
   el('line', { x1: pad.l, y1: pad.t, x2: pad.l, y2: H - pad.b, stroke: '#999' });
   el('text', { x: 2, y: pad.t + 6 }, y1.toPrecision(2));
   el('text', { x: 2, y: H - pad.b }, y0.toPrecision(2));
-  series.forEach((s, k) => {
+  let legendX = pad.l;
+  series.forEach((s) => {
     const xs = s.xs ?? s.ys.map((_, i) => i);
     const d = s.ys.map((y, i) => `${i ? 'L' : 'M'}${X(xs[i]!).toFixed(1)},${Y(y).toFixed(1)}`).join('');
     if (d) el('path', { d, fill: 'none', stroke: s.colour, 'stroke-width': 1.5 });
-    el('text', { x: W - pad.r - 80, y: 10 + 10 * k, fill: s.colour }, s.name);
+    if (series.length > 1) {
+      el('text', { x: legendX, y: H - 3, fill: s.colour }, `— ${s.name}`);
+      legendX += 14 + 6 * s.name.length;
+    }
   });
   if (opts.marker !== undefined) el('line', { x1: X(opts.marker), y1: pad.t, x2: X(opts.marker), y2: H - pad.b, stroke: '#d11', 'stroke-dasharray': '2,2' });
 }
