@@ -1,6 +1,6 @@
 import type { ImageInput } from '../image/load.js';
 import { labelIndex } from '../models/labels.js';
-import type { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import { argmax } from '../util/softmax.js';
 import type { MethodContext, MethodResult } from './method.js';
 import { modelOutputInfo } from './types.js';

@@ -4,7 +4,7 @@ import { gaussianBlur } from '../image/baseline.js';
 import type { ImageInput } from '../image/load.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import type { Graph } from '../onnx/types.js';
-import type { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import { defineMethod, type MethodContext } from './method.js';
 import { appendSmoothMask, smoothMaskGeometry, type SmoothMaskGeometry } from './extremal/smooth-mask.js';
 import { normaliseInto } from './neuromask/step-graph.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import { targetGradients } from '../runtime/gradients.js';
 import type { MethodContext } from './method.js';
 import type { TargetInfo } from './types.js';

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { ImageInput } from '../image/load.js';
 import type { PreprocessSpec } from '../models/spec.js';
-import type { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import type { AttributionMap, Cost, ModelOutputInfo, TargetInfo } from './types.js';
 
 export interface MethodContext {

@@ -5,7 +5,7 @@
  */
 import { makeBaseline } from '../image/baseline.js';
 import type { ImageInput } from '../image/load.js';
-import type { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import { targetProbabilities } from './mask-stats.js';
 
 export type CausalMode = 'deletion' | 'insertion';

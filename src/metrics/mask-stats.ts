@@ -1,7 +1,7 @@
 /** Statistics of a soft mask, and what the classifier says about the image it keeps. */
 import { makeBaseline } from '../image/baseline.js';
 import type { ImageInput } from '../image/load.js';
-import type { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import { toProbabilities } from '../util/softmax.js';
 
 const clip01 = (v: number): number => Math.min(1, Math.max(0, v));

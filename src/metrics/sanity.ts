@@ -8,7 +8,7 @@ import type { Classifier } from '../models/classifier.js';
 import { constantFold, dequantize, foldBatchNorm } from '../onnx/rewrites/index.js';
 import { tensor, toFloat32 } from '../onnx/tensor.js';
 import type { Graph, Node, Tensor } from '../onnx/types.js';
-import { Engine } from '../runtime/engine.js';
+import type { EngineCore as Engine } from '../runtime/engine-core.js';
 import { randn, rng } from '../util/random.js';
 import { targetProbabilities } from './mask-stats.js';
 import { spearman } from './rank-correlation.js';
@@ -83,18 +83,18 @@ export interface RandomisationResult {
  * Explain with the original model and with each step of the cascade; compare maps by Spearman ρ
  * (of |map| when `absolute`, since sign flips are common after randomisation).
  */
-export async function modelRandomisationCheck(
-  engine: Engine,
+export async function modelRandomisationCheck<E extends Engine>(
+  engine: E,
   image: ImageInput,
   target: number,
-  explainMap: (engine: Engine) => Promise<Float32Array>,
+  explainMap: (engine: E) => Promise<Float32Array>,
   { absolute, seed = 0 }: { absolute: boolean; seed?: number },
 ): Promise<RandomisationResult[]> {
   const prep = (m: Float32Array): Float32Array => (absolute ? m.map(Math.abs) : m);
   const original = prep(await explainMap(engine));
   const out: RandomisationResult[] = [];
   for (const { layer, classifier } of cascadingRandomisations(engine.classifier, seed)) {
-    const e = new Engine(classifier, engine.runtime, engine.control);
+    const e = engine.sibling(classifier) as E; // each platform's engine makes its own kind
     try {
       const map = prep(await explainMap(e));
       const [probability] = await targetProbabilities(e, image.pixels, 1, target);

@@ -4,6 +4,7 @@ import { ModelFormatError } from '../errors/model-format-error.js';
 import { resolveInside } from '../io/inside-root.js';
 import { describeZodError } from '../util/zod-words.js';
 import type { Classifier } from './classifier.js';
+import { parseLabelsText } from './labels-text.js';
 import { ModelCardSchema, type ModelCard } from './spec.js';
 
 /** Where a card for `modelPath` may be: `<model>.json`, then `neuromask.json` in the same folder. */
@@ -49,19 +50,7 @@ export async function readLabelsFile(path: string): Promise<string[]> {
   } catch (cause) {
     throw new ModelFormatError(`cannot read labels file: ${(cause as Error).message}`, { source: path, cause });
   }
-  if (/\.json$/i.test(path)) {
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch (cause) {
-      throw new ModelFormatError(`labels file is not valid JSON: ${(cause as Error).message}`, { source: path, cause });
-    }
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ModelFormatError('labels file must hold a JSON array of strings', { source: path });
-    return v;
-  }
-  const lines = text.split(/\r?\n/);
-  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-  return lines;
+  return parseLabelsText(text, path);
 }
 
 /** A card's `labels`: inline list, or a file path that must stay inside the card's folder `baseDir`. */

@@ -1,91 +1,27 @@
-import { prepareGraph, prepareSteps } from '../onnx/rewrites/index.js';
-import { writeModel } from '../onnx/write.js';
 import type { Graph } from '../onnx/types.js';
 import type { Classifier } from '../models/classifier.js';
-import { normaliseInto } from '../methods/neuromask/step-graph.js';
-import { GraphBuilder } from '../onnx/builder.js';
-import { stopPoint } from '../util/stop-point.js';
+import { nodePlatform } from '../platform/node.js';
+import { EngineCore, type EngineControl } from './engine-core.js';
 import { cacheKey, GraphCache, graphFingerprint } from './graph-cache.js';
-import { createSession, SessionCache, type FeedTensor, type RuntimeOptions, type Session } from './session.js';
+import { createSession, type RuntimeOptions, type Session } from './session.js';
 
-/** What an engine reports while it prepares graphs and sessions (seconds each for a large model). */
-export interface EngineStage {
-  stage: 'prepare' | 'session';
-  /** The graph's cache key ('forward', 'grad:input', a method's key) or, for 'prepare', the model's name. */
-  what: string;
-  batch: string;
-}
-
-export interface EngineControl {
-  /**
-   * Checked between the stages of preparing a graph and creating its session; a stage that has
-   * begun (a graph rewrite, ONNX Runtime's session creation) runs to its end, which is the
-   * longest an abort waits.
-   */
-  signal?: AbortSignal;
-  onStage?: (s: EngineStage) => void;
-}
-
-/** Name of the pixel input of graphs built with `Engine.pixelGraph`. */
-export const PIXELS = 'nm_pixels';
+export { PIXELS, type EngineControl, type EngineStage } from './engine-core.js';
 
 /**
- * A classifier bound to ONNX Runtime: prepared (float32, static-batch) graphs per batch size and
- * the sessions built from them. Methods ask it for sessions instead of managing their own.
+ * The engine on onnxruntime-node, with ORT's optimised graphs kept across processes in a
+ * GraphCache (CPU provider). The browser's engine (neuromask/web) is the same EngineCore on
+ * onnxruntime-web, without the cache.
  */
-export class Engine {
-  private readonly prepared = new Map<number, Graph>();
-  readonly sessions = new SessionCache(8);
+export class Engine extends EngineCore {
   private disk: Promise<GraphCache | undefined> | undefined;
   private fingerprint: string | undefined;
 
-  constructor(
-    readonly classifier: Classifier,
-    readonly runtime: RuntimeOptions,
-    readonly control: EngineControl = {},
-  ) {}
-
-  /** Throw a CancelledError if the run was aborted, after letting a pending signal handler run. */
-  checkpoint(): Promise<void> {
-    return stopPoint(this.control.signal);
+  constructor(classifier: Classifier, runtime: RuntimeOptions, control: EngineControl = {}) {
+    super(classifier, runtime, control, nodePlatform);
   }
 
-  /** `graph(batch)` one rewrite at a time, checking the signal in between (dequantizing alone takes ~0.5 s for MobileNetV2). */
-  async prepare(batch: number): Promise<Graph> {
-    const done = this.prepared.get(batch);
-    if (done) return done;
-    this.control.onStage?.({ stage: 'prepare', what: this.classifier.name, batch: String(batch) });
-    let g = this.classifier.graph;
-    for (const step of prepareSteps(batch)) {
-      await this.checkpoint();
-      g = step(g);
-    }
-    await this.checkpoint();
-    const raced = this.prepared.get(batch);
-    if (raced) return raced;
-    this.prepared.set(batch, g);
-    return g;
-  }
-
-  /** The classifier's graph for `batch` images, dequantized and folded, ready for autodiff. */
-  graph(batch: number): Graph {
-    let g = this.prepared.get(batch);
-    if (!g) {
-      g = prepareGraph(this.classifier.graph, { batch });
-      this.prepared.set(batch, g);
-    }
-    return g;
-  }
-
-  /**
-   * A session for a graph derived from the classifier, cached under `key` (in memory, and on disk
-   * through the graph cache). Builders that need the prepared model await `prepare(batch)` first,
-   * so that step can be interrupted too.
-   */
-  async session(key: string, batch: string, build: () => Graph | Promise<Graph>): Promise<Session> {
-    const s = await this.sessions.getOrCreate({ ...this.runtime, model: `${this.classifier.name}:${key}`, batch }, (opts) => this.create(key, batch, build, opts));
-    await this.checkpoint();
-    return s;
+  override sibling(classifier: Classifier): Engine {
+    return new Engine(classifier, this.runtime, this.control);
   }
 
   /** The graph cache this engine uses, if any (CPU provider only: other providers' optimised graphs are device-specific). */
@@ -103,18 +39,9 @@ export class Engine {
   }
 
   /** A session from the graph cache, else built (and its optimised graph cached for next time). */
-  private async create(key: string, batch: string, build: () => Graph | Promise<Graph>, opts: RuntimeOptions): Promise<Session> {
-    const bytes = async (): Promise<Uint8Array> => {
-      await this.checkpoint();
-      const graph = await build();
-      await this.checkpoint();
-      const b = writeModel(graph);
-      await this.checkpoint();
-      this.control.onStage?.({ stage: 'session', what: key, batch });
-      return b;
-    };
+  protected override async create(key: string, batch: string, build: () => Graph | Promise<Graph>, opts: RuntimeOptions): Promise<Session> {
     const cache = await this.graphCache();
-    if (!cache) return createSession(await bytes(), opts);
+    if (!cache) return super.create(key, batch, build, opts);
     const id = this.cacheKey(key, batch);
     const hit = await cache.load(id);
     if (hit) {
@@ -127,46 +54,9 @@ export class Engine {
       }
     }
     const tmp = await cache.tempPath().catch(() => undefined);
-    const session = await createSession(await bytes(), opts, tmp ? { saveOptimized: tmp } : {});
+    const session = await super.create(key, batch, build, opts, tmp ? { saveOptimized: tmp } : {});
     // A cache that cannot be written costs speed, not the run.
     if (tmp) await cache.commit(id, tmp).catch(() => undefined);
     return session;
-  }
-
-  /** A builder holding `nm_pixels` [n,C,H,W] in [0,1] → the model's normalisation → the model. */
-  pixelGraph(n: number): GraphBuilder {
-    const { spec, inputName } = this.classifier;
-    const [h, w] = spec.inputSize;
-    const { b, appendModel } = GraphBuilder.aroundModel(this.graph(n));
-    const x = b.input(PIXELS, 'float32', [n, this.channels, h, w]);
-    normaliseInto(b, x, spec, this.channels, inputName);
-    appendModel();
-    return b;
-  }
-
-  get channels(): number {
-    return this.classifier.spec.channels === 'grey' ? 1 : 3;
-  }
-
-  /** Feed for N images in [0,1] pixel space, CHW each, concatenated. */
-  pixelFeed(pixels: Float32Array, n: number): Record<string, FeedTensor> {
-    const [h, w] = this.classifier.spec.inputSize;
-    return { [PIXELS]: { data: pixels, dims: [n, this.channels, h, w] } };
-  }
-
-  /** Logits (or probabilities) for N images in [0,1] pixel space, CHW each, concatenated. */
-  async forward(pixels: Float32Array, n: number): Promise<Float32Array> {
-    const { outputName, numClasses } = this.classifier;
-    const s = await this.session('forward', String(n), async () => {
-      await this.prepare(n);
-      const b = this.pixelGraph(n);
-      b.output(outputName, 'float32', [n, numClasses]);
-      return b.build('forward');
-    });
-    return (await s.run(this.pixelFeed(pixels, n)))[outputName]!.data;
-  }
-
-  async release(): Promise<void> {
-    await this.sessions.releaseAll();
   }
 }

@@ -1,7 +1,7 @@
 import { buildGradient } from '../autodiff/index.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { UsageError } from '../errors/usage-error.js';
-import { PIXELS, type Engine } from './engine.js';
+import { PIXELS, type EngineCore as Engine } from './engine-core.js';
 
 export interface GradientResult {
   /** Model outputs [n, K]. */

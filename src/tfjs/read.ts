@@ -2,24 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ModelFormatError } from '../errors/model-format-error.js';
 import { resolveInside } from '../io/inside-root.js';
-import { TfjsModelJsonSchema, type TfjsArtifacts, type TfjsModelJson } from './types.js';
+import { concatBytes, parseModelJson } from './artifacts.js';
+import type { TfjsArtifacts } from './types.js';
 
-export function parseModelJson(raw: unknown, source: string): TfjsModelJson {
-  const parsed = TfjsModelJsonSchema.safeParse(raw);
-  if (!parsed.success) throw new ModelFormatError(`not a TF.js model.json: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { source, cause: parsed.error });
-  return parsed.data;
-}
-
-/** Concatenate byte chunks (the weight shards, in manifest order). */
-export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
-}
+export { concatBytes, parseModelJson } from './artifacts.js';
 
 /** A weight shard's path from model.json, kept inside model.json's folder. */
 export function shardPath(dir: string, p: string, source: string): Promise<string> {

@@ -2,10 +2,9 @@ import type { ImageInput } from '../../image/load.js';
 import { makeBaseline } from '../../image/baseline.js';
 import { labelIndex } from '../../models/labels.js';
 import type { PreprocessSpec } from '../../models/spec.js';
-import type { Engine } from '../../runtime/engine.js';
+import type { EngineCore as Engine } from '../../runtime/engine-core.js';
 import { uniform } from '../../util/random.js';
 import { argmax, toProbabilities } from '../../util/softmax.js';
-import { versions } from '../../util/versions.js';
 import { modelOutputInfo, type ClassProbability, type Cost, type ModelOutputInfo, type TargetInfo } from '../types.js';
 import { resolveConfig } from './config.js';
 import type { ObjectiveWeights } from './objective.js';
@@ -246,7 +245,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       options,
       config: cfg,
       seed: options.seed,
-      versions: versions(),
+      versions: engine.platform.versions(),
     };
   });
 }
