@@ -4,15 +4,8 @@ export interface ModelEntry { name: string; kind: string; classes: number; input
 export interface MethodEntry { name: string; description: string; cheap: boolean; options: JsonSchema }
 export interface JsonSchema { type?: string; properties?: Record<string, JsonSchema>; enum?: unknown[]; default?: unknown; minimum?: number; maximum?: number; anyOf?: JsonSchema[]; description?: string }
 export interface StoredImage { id: string; name: string; width: number; height: number }
-export interface ClassProbability { index: number; label: string | undefined; probability: number }
-export interface Prediction { model: string; height: number; width: number; display: string; top5: ClassProbability[]; labels: string[] | undefined; numClasses: number }
-export interface Curve { fractions: number[]; scores: number[]; auc: number }
-export interface Frame { iteration: number; iterations: number; total: number; terms: Record<string, number>; targetProbability: number; area: number; mask?: string }
-export interface ResultWire {
-  method: string; model: string; target: { index: number; label?: string }; height: number; width: number; map: string; signed: boolean;
-  seconds: number; forwardPasses: number; backwardPasses: number; options: Record<string, unknown>; seed: number;
-  maskArea?: number; probabilities?: { original: number; masked: number }; iterations?: number;
-}
+export type { LivePrediction as Prediction, LiveFrame as Frame, LiveResult as Result } from '../../src/live/run.js';
+export type { CausalCurve as Curve } from '../../src/metrics/deletion-insertion.js';
 export interface ExplainBody { model: string; image: string; method: string; target?: number; seed: number; options: Record<string, unknown>; every: number; metrics: boolean }
 
 export class ApiError extends Error {
@@ -33,12 +26,15 @@ export async function upload(file: Blob, name: string): Promise<StoredImage> {
   return json<StoredImage>(await fetch(`/api/images?name=${encodeURIComponent(name)}`, { method: 'POST', body: file }));
 }
 
+import type { LiveFrame, LiveResult } from '../../src/live/run.js';
+import type { CausalCurve } from '../../src/metrics/deletion-insertion.js';
+
 export interface ExplainHandlers {
   onJob?(id: string): void;
   onProgress?(done: number, total: number): void;
-  onFrame?(f: Frame): void;
-  onResult?(r: ResultWire): void;
-  onMetrics?(m: { deletion: Curve; insertion: Curve }): void;
+  onFrame?(f: LiveFrame): void;
+  onResult?(r: LiveResult): void;
+  onMetrics?(m: { deletion: CausalCurve; insertion: CausalCurve }): void;
 }
 
 /** Run one explanation on the server; resolves 'done' or 'cancelled', rejects with the server's message. */
@@ -59,9 +55,13 @@ export async function explainOnServer(body: ExplainBody, h: ExplainHandlers, sig
       const data = JSON.parse(block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n') || '{}') as Record<string, unknown>;
       if (event === 'job') h.onJob?.(data['id'] as string);
       else if (event === 'progress') h.onProgress?.(data['done'] as number, data['total'] as number);
-      else if (event === 'frame') h.onFrame?.(data as unknown as Frame);
-      else if (event === 'result') h.onResult?.(data as unknown as ResultWire);
-      else if (event === 'metrics') h.onMetrics?.(data as unknown as { deletion: Curve; insertion: Curve });
+      else if (event === 'frame') {
+        const f = data as unknown as Omit<LiveFrame, 'mask'> & { mask?: string };
+        h.onFrame?.({ ...f, ...(f.mask ? { mask: b64ToF32(f.mask) } : {}) } as LiveFrame);
+      } else if (event === 'result') {
+        const r = data as unknown as Omit<LiveResult, 'map'> & { map: string };
+        h.onResult?.({ ...r, map: b64ToF32(r.map) });
+      } else if (event === 'metrics') h.onMetrics?.(data as unknown as { deletion: CausalCurve; insertion: CausalCurve });
       else if (event === 'error') throw new ApiError(data['error'] as string);
       else if (event === 'cancelled') return 'cancelled';
       else if (event === 'done') return 'done';

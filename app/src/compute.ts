@@ -1,4 +1,4 @@
-import { explainOnServer, post, type ExplainBody, type ExplainHandlers, type Prediction } from './api.js';
+import { b64ToBytes, explainOnServer, post, type ExplainBody, type ExplainHandlers, type Prediction } from './api.js';
 
 /** Where the page computes: the server's Node engine (SSE), or this browser's (onnxruntime-web). */
 export interface Compute {
@@ -10,7 +10,10 @@ export interface Compute {
 
 export const serverCompute: Compute = {
   where: 'server',
-  predict: (model, image) => post<Prediction>('/api/predict', { model, image }),
+  predict: async (model, image) => {
+    const p = await post<Omit<Prediction, 'display'> & { display: string }>('/api/predict', { model, image });
+    return { ...p, display: b64ToBytes(p.display) };
+  },
   async explain(body, h, signal) {
     let job: string | undefined;
     const onAbort = (): void => void (job && post(`/api/jobs/${job}/cancel`, {}).catch(() => undefined));

@@ -1,6 +1,7 @@
 import './styles.css';
 import { b64ToF32, get, upload, type MethodEntry, type ModelEntry, type StoredImage } from './api.js';
 import { serverCompute, type Compute } from './compute.js';
+import { browserCompute } from './browser-compute.js';
 import { drawLegend, drawMap, type DisplaySettings, type View } from './draw.js';
 import { download } from './export.js';
 import { ModelPanel } from './panel.js';
@@ -150,12 +151,30 @@ function wireSettings(): void {
   });
 }
 
+/** In this browser by default when it can (WebAssembly; threads need the isolation headers), else on the server. */
+function wireWhere(): void {
+  const browser = $<HTMLInputElement>('where-browser');
+  const server = $<HTMLInputElement>('where-server');
+  let inBrowser: Compute | undefined;
+  const pick = (where: string): void => {
+    compute = where === 'browser' ? (inBrowser ??= browserCompute()) : serverCompute;
+    browser.checked = where === 'browser';
+    server.checked = where !== 'browser';
+    document.body.dataset['where'] = compute.where;
+  };
+  if (typeof WebAssembly !== 'object') {
+    browser.disabled = true;
+    browser.parentElement!.title = 'this browser has no WebAssembly';
+  }
+  const wanted = new URLSearchParams(location.search).get('where');
+  pick(wanted ?? (browser.disabled ? 'server' : 'browser'));
+  for (const r of [browser, server]) r.addEventListener('change', () => (pick(r.value), buildPanels()));
+}
+
 async function start(): Promise<void> {
   $('isolation').textContent = crossOriginIsolated ? 'cross-origin isolated' : 'not isolated';
   document.body.dataset['isolated'] = String(crossOriginIsolated);
-  const browser = $<HTMLInputElement>('where-browser');
-  browser.disabled = true;
-  browser.parentElement!.title = 'the in-browser engine is not in this build';
+  wireWhere();
   const [m, me, ex] = await Promise.all([
     get<{ models: ModelEntry[]; preferred: string | null }>('/api/models'),
     get<{ methods: MethodEntry[] }>('/api/methods'),

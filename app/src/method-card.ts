@@ -1,5 +1,5 @@
 import { encodeNpy } from '../../src/io/npy.js';
-import { b64ToF32, type Curve, type Frame, type MethodEntry, type ResultWire } from './api.js';
+import type { Curve, Frame, MethodEntry, Result } from './api.js';
 import type { Compute } from './compute.js';
 import { drawMap, drawMasked, type DisplaySettings } from './draw.js';
 import { download, canvasPng } from './export.js';
@@ -49,7 +49,7 @@ export class MethodCard {
   private readonly range: HTMLElement;
   private ctx: CardContext | undefined;
   private abort: AbortController | undefined;
-  private result: ResultWire | undefined;
+  private result: Result | undefined;
   private map: Float32Array | undefined;
   private frames: Frame[] = [];
   private masks: { iteration: number; mask: Float32Array }[] = [];
@@ -197,7 +197,7 @@ export class MethodCard {
     this.progress.max = f.iterations;
     this.progress.value = f.iteration + 1;
     if (f.mask) {
-      const mask = b64ToF32(f.mask);
+      const mask = f.mask;
       this.masks.push({ iteration: f.iteration, mask });
       this.map = mask;
       this.redraw();
@@ -230,10 +230,10 @@ export class MethodCard {
     this.status.textContent = `history: iteration ${f.iteration}`;
   }
 
-  private onResult(r: ResultWire, ms: number): void {
+  private onResult(r: Result, ms: number): void {
     const c = this.ctx!;
     this.result = r;
-    this.map = b64ToF32(r.map);
+    this.map = r.map;
     this.element.dataset['target'] = String(r.target.index);
     this.element.dataset['ms'] = String(Math.round(ms));
     if (this.method.name === 'neuromask') this.masks.push({ iteration: r.iterations ?? this.frames.length, mask: this.map });

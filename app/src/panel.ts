@@ -1,4 +1,4 @@
-import { b64ToBytes, type MethodEntry, type Prediction } from './api.js';
+import type { MethodEntry, Prediction } from './api.js';
 import { MethodCard, type CardHost } from './method-card.js';
 
 /** One model's view of the open image: its top-5 (click a class to explain it) and a card per method. */
@@ -66,13 +66,13 @@ export class ModelPanel {
     if (!p || !this.image) return;
     for (const b of Array.from(this.top5.querySelectorAll('button'))) b.setAttribute('aria-pressed', String(b.dataset['class'] === String(index)));
     this.element.dataset['target'] = String(index);
-    const display = b64ToBytes(p.display);
+    const display = p.display;
     const ctx = { model: this.model, image: this.image.id, imageName: this.image.name, display, height: p.height, width: p.width, target: index, targetLabel: p.labels?.[index] ?? String(index) };
     for (const c of this.cards) c.setContext(ctx);
   }
 
   get display(): { display: Uint8Array; height: number; width: number } | undefined {
-    return this.prediction && { display: b64ToBytes(this.prediction.display), height: this.prediction.height, width: this.prediction.width };
+    return this.prediction && { display: this.prediction.display, height: this.prediction.height, width: this.prediction.width };
   }
 
   redraw(): void {

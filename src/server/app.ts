@@ -8,14 +8,18 @@ import { methodNames, requireMethod } from '../methods/registry.js';
 import { CancelledError } from '../errors/cancelled-error.js';
 import { parseInput } from '../errors/parse-input.js';
 import { argmax } from '../util/softmax.js';
-import { ExplainRequestSchema, predict, prepareImage, PredictRequestSchema, runExplanation, type ExplainEvent } from './compute.js';
+import { writeModel } from '../onnx/write.js';
+import { livePredict, LiveRequestSchema, runLive, type LiveEvent } from '../live/run.js';
+import { loadImage } from '../image/load.js';
 import { HttpError, httpError } from './errors.js';
 import { checkImage, ImageStore, listExamples, MAX_UPLOAD_BYTES, readExample, type Example } from './images.js';
 import { isolation } from './isolation.js';
 import type { ModelPool } from './models.js';
+import type { Engine } from '../runtime/engine.js';
+import type { ImageInput } from '../image/geometry.js';
 import type { ResultsBrowser } from './results.js';
 import { staticFiles } from './static.js';
-import { f32ToBase64 } from './wire.js';
+import { eventJson, f32ToBase64, predictionJson } from './wire.js';
 
 export interface AppOptions {
   pool: ModelPool;
@@ -26,6 +30,11 @@ export interface AppOptions {
 
 /** Methods the page runs as soon as an image is open: one or two passes each. */
 export const CHEAP_METHODS = ['gradient', 'grad-cam'];
+
+/** An image decoded and resized by sharp for the engine's model, named as the page named it. */
+async function decode(engine: Engine, bytes: Uint8Array, name: string): Promise<ImageInput> {
+  return { ...(await loadImage(bytes, engine.classifier.spec)), source: name };
+}
 
 async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   let raw: unknown;
@@ -54,6 +63,16 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
   });
 
   app.get('/api/models', async (c) => c.json({ models: await o.pool.list(), preferred: o.pool.preferred ?? null }));
+  // The page's in-browser engine loads the model as the server has it (TF.js already converted, the
+  // softmax already removed) with a card that says so; by name only, like every other route.
+  app.get('/api/models/:name/model.onnx', async (c) => {
+    const engine = await o.pool.engine(c.req.param('name'));
+    return c.body(writeModel(engine.classifier.graph) as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-cache' });
+  });
+  app.get('/api/models/:name/model.json', async (c) => {
+    const k = (await o.pool.engine(c.req.param('name'))).classifier;
+    return c.json({ name: k.name, preprocess: k.spec, ...(k.labels ? { labels: k.labels } : {}), input: k.inputName, output: k.outputName, outputKind: k.outputKind });
+  });
   app.get('/api/methods', (c) =>
     c.json({
       methods: methodNames().map((name) => {
@@ -80,16 +99,16 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
     return c.body(img.bytes as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/octet-stream' });
   });
   app.post('/api/predict', async (c) => {
-    const req = await body(c, PredictRequestSchema);
+    const req = await body(c, z.strictObject({ model: z.string().min(1), image: z.string().min(1) }));
     const engine = await o.pool.engine(req.model);
     const img = images.get(req.image);
-    return c.json(await predict(engine, await prepareImage(engine, img.bytes, img.name), req.model));
+    return c.json(predictionJson(await livePredict(engine, await decode(engine, img.bytes, img.name), req.model)));
   });
   app.post('/api/explain', async (c) => {
-    const req = await body(c, ExplainRequestSchema);
+    const req = await body(c, LiveRequestSchema);
     const engine = await o.pool.engine(req.model);
     const stored = images.get(req.image);
-    const image = await prepareImage(engine, stored.bytes, stored.name);
+    const image = await decode(engine, stored.bytes, stored.name);
     const id = String(nextJob++);
     const abort = new AbortController();
     jobs.set(id, abort);
@@ -97,12 +116,12 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
       stream.onAbort(() => abort.abort(new CancelledError({ cause: 'the page closed the stream' })));
       // Writes are chained so events keep their order and all are out before the stream closes.
       let written: Promise<void> = Promise.resolve();
-      const send = (e: ExplainEvent | { event: string; data: unknown }): void => {
-        written = written.then(() => stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) }));
+      const send = (e: LiveEvent | { event: string; data: unknown }): void => {
+        written = written.then(() => stream.writeSSE({ event: e.event, data: eventJson(e) }));
       };
       send({ event: 'job', data: { id } });
       // One explanation at a time: two would only share the same cores.
-      const run = queue.then(() => runExplanation(engine, image, req, abort.signal, send));
+      const run = queue.then(() => runLive(engine, image, req, abort.signal, send));
       queue = run.catch(() => undefined);
       try {
         await run;
@@ -131,7 +150,7 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
       for (const img of r.results.images) {
         const bytes = await readFile(r.sourceOf(img.id)).catch(() => undefined);
         if (!bytes) continue;
-        const input = await prepareImage(engine, bytes, img.id);
+        const input = await decode(engine, bytes, img.id);
         predicted.set(img.id, argmax(await engine.forward(input.pixels, 1)));
       }
     }
