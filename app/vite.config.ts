@@ -35,5 +35,6 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
   },
+  worker: { format: 'es' },
   plugins: [copyOrt()],
 });

@@ -1,58 +1,47 @@
-import { CancelledError } from '../../src/errors/cancelled-error.js';
-import { livePredict, LiveRequestSchema, runLive } from '../../src/live/run.js';
-import { configureRuntime, Engine, imageTensor, loadClassifier } from '../../src/web/index.js';
-import type { ImageInput } from '../../src/image/geometry.js';
+import type { Prediction } from './api.js';
 import type { Compute } from './compute.js';
+import type { WorkerReply, WorkerRequest } from './engine-worker.js';
 
-/**
- * The page's own engine: onnxruntime-web (wasm, threaded when the page is cross-origin isolated),
- * the model fetched once from this server by name, the image decoded by this browser.
- */
+/** Compute in this browser: requests go to the engine worker, its replies come back by id. */
 export function browserCompute(): Compute {
-  configureRuntime({ wasmPaths: new URL('./ort/', location.href).href });
-  const engines = new Map<string, Promise<Engine>>();
-  const images = new Map<string, Promise<ImageInput>>();
-  const engine = (model: string): Promise<Engine> => {
-    let e = engines.get(model);
-    if (!e) {
-      e = loadClassifier(`/api/models/${encodeURIComponent(model)}/model.onnx`).then((c) => new Engine(c, { ep: 'wasm' }));
-      engines.set(model, e);
-      e.catch(() => engines.delete(model));
-    }
-    return e;
-  };
-  const image = async (model: string, id: string): Promise<ImageInput> => {
-    const key = `${model}\n${id}`;
-    let p = images.get(key);
-    if (!p) {
-      p = (async () => {
-        const res = await fetch(`/api/images/${encodeURIComponent(id)}`);
-        if (!res.ok) throw new Error(`the image is no longer on the server (${res.status}): open it again`);
-        return imageTensor(await res.blob(), (await engine(model)).classifier.spec, id);
-      })();
-      images.set(key, p);
-      p.catch(() => images.delete(key));
-    }
-    return p;
-  };
+  const worker = new Worker(new URL('./engine-worker.ts', import.meta.url), { type: 'module' });
+  const send = (m: WorkerRequest): void => worker.postMessage(m);
+  send({ kind: 'init', wasmPaths: new URL('./ort/', location.href).href });
+  const waiting = new Map<number, (r: WorkerReply) => void>();
+  worker.addEventListener('message', (e: MessageEvent<WorkerReply>) => waiting.get(e.data.id)?.(e.data));
+  let next = 1;
   return {
     where: 'browser',
-    predict: async (model, id) => livePredict(await engine(model), await image(model, id), model),
-    async explain(body, h, signal) {
-      const e = await engine(body.model);
-      const img = await image(body.model, body.image);
-      try {
-        await runLive(e, img, LiveRequestSchema.parse(body), signal, (ev) => {
-          if (ev.event === 'progress') h.onProgress?.(ev.data.done, ev.data.total);
-          else if (ev.event === 'frame') h.onFrame?.(ev.data);
-          else if (ev.event === 'result') h.onResult?.(ev.data);
-          else h.onMetrics?.(ev.data);
+    predict: (model, image) =>
+      new Promise<Prediction>((resolve, reject) => {
+        const id = next++;
+        waiting.set(id, (r) => {
+          waiting.delete(id);
+          if (r.kind === 'predicted') resolve(r.prediction);
+          else reject(new Error(r.kind === 'failed' ? r.message : 'no prediction'));
         });
-        return 'done';
-      } catch (err) {
-        if (signal.aborted || err instanceof CancelledError) return 'cancelled';
-        throw err;
-      }
-    },
+        send({ kind: 'predict', id, model, image });
+      }),
+    explain: (body, h, signal) =>
+      new Promise((resolve, reject) => {
+        const id = next++;
+        const onAbort = (): void => send({ kind: 'cancel', id });
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiting.set(id, (r) => {
+          if (r.kind === 'event') {
+            const ev = r.event;
+            if (ev.event === 'progress') h.onProgress?.(ev.data.done, ev.data.total);
+            else if (ev.event === 'frame') h.onFrame?.(ev.data);
+            else if (ev.event === 'result') h.onResult?.(ev.data);
+            else h.onMetrics?.(ev.data);
+            return;
+          }
+          waiting.delete(id);
+          signal.removeEventListener('abort', onAbort);
+          if (r.kind === 'done') resolve(r.outcome);
+          else reject(new Error(r.kind === 'failed' ? r.message : 'unexpected reply'));
+        });
+        send({ kind: 'explain', id, body });
+      }),
   };
 }

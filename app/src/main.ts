@@ -184,7 +184,8 @@ async function start(): Promise<void> {
   methods = me.methods;
   modelSel.append(...models.map((x) => new Option(`${x.name} (${x.kind})`, x.name)));
   compareSel.append(...models.map((x) => new Option(x.name, x.name)));
-  modelSel.value = m.preferred ?? models.find((x) => x.kind === 'named')?.name ?? models[0]?.name ?? '';
+  const asked = new URLSearchParams(location.search).get('model');
+  modelSel.value = (asked && models.some((x) => x.name === asked) ? asked : undefined) ?? m.preferred ?? models.find((x) => x.kind === 'named')?.name ?? models[0]?.name ?? '';
   $<HTMLSelectElement>('examples').append(...ex.examples.map((n) => new Option(n, n)));
   modelSel.addEventListener('change', buildPanels);
   compareSel.addEventListener('change', buildPanels);
