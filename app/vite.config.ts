@@ -1,4 +1,5 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { constants, gzipSync, brotliCompressSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,10 @@ function copyOrt(): Plugin {
     async closeBundle() {
       await mkdir(join(outDir, 'ort'), { recursive: true });
       for (const f of ORT_FILES) await copyFile(join(ortDist, f), join(outDir, 'ort', f));
+      // 14 MB of wasm: compressed once here (served as .br/.gz by the server), not per request.
+      const wasm = await readFile(join(ortDist, ORT_FILES[1]!));
+      await writeFile(join(outDir, 'ort', `${ORT_FILES[1]}.gz`), gzipSync(wasm, { level: 9 }));
+      await writeFile(join(outDir, 'ort', `${ORT_FILES[1]}.br`), brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 9 } }));
     },
   };
 }

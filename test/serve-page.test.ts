@@ -152,6 +152,27 @@ describe('neuromask serve: the page in Chromium, computing on the server', { ski
     await page.waitForFunction(() => /^Sneaker/.test(document.querySelector('[data-panel="a"] .top5 button')?.textContent ?? ''));
   });
 
+  it('is usable from the keyboard: Tab reaches a class button and Enter explains that class', async () => {
+    await openExample(page, 'fashion/8-bag.png');
+    const third = page.locator('[data-panel="a"] .top5 button').nth(2);
+    const index = await third.getAttribute('data-class');
+    await page.locator('[data-panel="a"] .top5 button').nth(1).focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-class')), index);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`[data-panel="a"] [data-method="gradient"][data-target="${index}"][data-state="done"]`);
+  });
+
+  it('compares two models on the same image, each with its own top-5', async () => {
+    await page.selectOption('#compare', 'fashion-canvas-cnn');
+    await page.waitForSelector('[data-panel="b"] .top5 button');
+    assert.equal(await page.getAttribute('[data-panel="b"]', 'aria-label'), 'model fashion-canvas-cnn');
+    await page.waitForSelector('[data-panel="b"] [data-method="grad-cam"][data-state="done"]');
+    assert.equal(await page.locator('[data-panel="a"] .top5 button').count(), 5);
+    await page.selectOption('#compare', '');
+    assert.equal(await page.locator('[data-panel="b"]').count(), 0);
+  });
+
   it('saves the settings as JSON and restores them', async () => {
     await page.selectOption('#colormap', 'viridis');
     const [d] = await Promise.all([page.waitForEvent('download'), page.click('#save-settings')]);

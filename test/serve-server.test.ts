@@ -30,11 +30,20 @@ describe('neuromask serve: the server', () => {
     }
   });
 
-  it('compresses the page\'s script', async () => {
+  it('compresses the page\'s script and serves onnxruntime-web\'s wasm itself, compressed', async () => {
     const html = await (await fetch(server.url)).text();
     const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)![1]!;
     const r = await fetch(new URL(script, server.url), { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(r.headers.get('content-encoding'), 'gzip');
+    for (const encoding of ['br', 'gzip']) {
+      const w = await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', server.url), { headers: { 'accept-encoding': encoding } });
+      assert.equal(w.status, 200);
+      assert.equal(w.headers.get('content-type'), 'application/wasm');
+      assert.equal(w.headers.get('content-encoding'), encoding);
+      const bytes = new Uint8Array(await w.arrayBuffer()); // fetch decodes it
+      assert.deepEqual([...bytes.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], 'the wasm magic after decoding');
+      assert.equal(w.headers.get('cross-origin-embedder-policy'), 'require-corp');
+    }
   });
 
   it('offers the operator\'s --model first and never a named model that is not downloaded', async () => {

@@ -44,7 +44,11 @@ const host = {
 
 function buildPanels(): void {
   const names = [modelSel.value, compareSel.value].filter((n) => n !== '');
+  // The methods' settings outlive the panels: a new model or comparison keeps them.
+  const kept = new Map(panels[0]?.cards.map((c) => [c.method.name, c.form.values()]) ?? []);
+  for (const p of panels) for (const c of p.cards) c.cancel();
   panels = names.map((n, i) => new ModelPanel(n, methods, host, i === 0 ? 'a' : 'b'));
+  for (const p of panels) for (const c of p.cards) c.form.restore(kept.get(c.method.name) ?? {});
   const box = $('panels');
   box.className = `panels${panels.length > 1 ? ' two' : ''}`;
   box.replaceChildren(...panels.map((p) => p.element));

@@ -130,6 +130,10 @@ export class MethodCard {
     if (this.method.cheap) void this.run();
   }
 
+  cancel(): void {
+    this.abort?.abort();
+  }
+
   /** A map computed elsewhere (the results browser): shown as this card's result. */
   showMap(map: Float32Array, note: string): void {
     this.abort?.abort();

@@ -10,10 +10,10 @@ export function defaultPageDir(): string {
   return process.env['NEUROMASK_APP_DIR'] ?? fileURLToPath(new URL('../../dist/app/', import.meta.url));
 }
 
-/** Text, scripts, JSON and the onnxruntime-web .wasm files are compressed; images and event streams are not. */
+/** Text, scripts and JSON are compressed as they are sent; the .wasm was compressed at build time (.br, .gz). */
 const COMPRESSIBLE = /^(text\/(html|css|javascript|plain)|application\/(javascript|json|wasm|manifest\+json)|image\/svg\+xml)/;
 
-/** The built page's files, gzip or deflate when the browser takes it; a clear page when it was never built. */
+/** The built page's files, compressed when the browser takes it; a clear page when it was never built. */
 export function staticFiles(pageDir: string): MiddlewareHandler {
   const files = new Hono();
   if (!existsSync(join(pageDir, 'index.html'))) {
@@ -21,7 +21,7 @@ export function staticFiles(pageDir: string): MiddlewareHandler {
   } else {
     const root = relative(process.cwd(), pageDir) || '.';
     files.use('*', compress({ contentTypeFilter: COMPRESSIBLE }));
-    files.use('*', serveStatic({ root }));
+    files.use('*', serveStatic({ root, precompressed: true }));
     files.get('*', (c) => c.text('not found\n', 404));
   }
   return async (c, next) => {
