@@ -1,11 +1,12 @@
 /**
- * npm run bench [-- --quick] [-- --only engine|speed|explain|methods|queue|app]
+ * npm run bench [-- --quick] [-- --only engine|speed|explain|methods|queue|browser|app]
  * Prints markdown tables; every speed is shown beside a baseline measured in the same run.
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { appBench } from './app.js';
+import { browserBench } from './browser.js';
 import { engineBench } from './engine-step.js';
 import { explainBench } from './explain.js';
 import { queueBench } from './queue.js';
@@ -15,7 +16,7 @@ import { DEFAULT } from '../src/methods/neuromask/presets.js';
 import { PYTHON, torchVersion } from './python.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
-const SECTIONS = ['engine', 'speed', 'explain', 'methods', 'queue', 'app'];
+const SECTIONS = ['engine', 'speed', 'explain', 'methods', 'queue', 'browser', 'app'];
 if (values.only !== undefined && !SECTIONS.includes(values.only)) {
   console.error(`--only takes ${SECTIONS.join(', ')}, not '${values.only}'`);
   process.exit(2);
@@ -49,6 +50,10 @@ if (wanted('methods')) {
 }
 if (wanted('queue')) {
   console.log(await queueBench({ images: quick ? 8 : 16, trivialJobs: quick ? 50 : 200, rounds: quick ? 1 : 3 }));
+  console.log();
+}
+if (wanted('browser')) {
+  console.log(await browserBench({ steps: quick ? 10 : 30, fullExplanation: !quick }));
   console.log();
 }
 if (wanted('app')) {

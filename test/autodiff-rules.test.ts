@@ -29,6 +29,9 @@ const cases: Case[] = [
   { name: 'Div by broadcast constant', graph: unary((b, x) => b.add('Div', [x, b.floats([3, 1, 1], [0.5, 2, 3])])) },
   { name: 'MaxPool 2x2 stride 2', graph: unary((b, x) => b.add('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] })) },
   { name: 'MaxPool 3x3 stride 2 pad 1 (overlapping)', graph: unary((b, x) => b.add('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] })) },
+  { name: 'MaxPool 2x2 stride 2 ceil_mode on 5x5', graph: unary((b, x) => b.add('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 }), [1, 2, 5, 5]) },
+  { name: 'MaxPool 2x2 stride 2 on 5x5 (last row and column in no window)', graph: unary((b, x) => b.add('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] }), [1, 2, 5, 5]) },
+  { name: 'MaxPool 2x2 dilations 2, asymmetric pads', graph: unary((b, x) => b.add('MaxPool', [x], { kernel_shape: [2, 2], dilations: [2, 2], pads: [0, 1, 1, 0] }), [1, 2, 6, 6]) },
   { name: 'AveragePool 2x2', graph: unary((b, x) => b.add('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] })) },
   { name: 'AveragePool 3x3 pad 1 exclude pad', graph: unary((b, x) => b.add('AveragePool', [x], { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] })) },
   { name: 'AveragePool 3x3 s2 pad 1 include pad', graph: unary((b, x) => b.add('AveragePool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 }), [1, 2, 7, 7]) },
@@ -61,6 +64,17 @@ describe('gradient rules against central finite differences', () => {
     it(c.name, async () => {
       const r = await gradCheck(c.graph(), c.h ? { h: c.h } : {});
       assert.ok(r.maxRelError < (c.tol ?? 2e-2), `relative error ${r.maxRelError}: analytic ${r.analytic} numeric ${r.numeric}`);
+    });
+  }
+});
+
+describe('MaxPool\'s WebGPU-safe gradient (no Indices output)', () => {
+  for (const c of cases.filter((k) => k.name.startsWith('MaxPool'))) {
+    it(`${c.name}: matches finite differences and the Indices rule`, async () => {
+      const safe = await gradCheck(c.graph(), { webgpu: true });
+      assert.ok(safe.maxRelError < 2e-2, `relative error ${safe.maxRelError}`);
+      const indices = await gradCheck(c.graph());
+      safe.analytic.forEach((v, i) => assert.ok(Math.abs(v - indices.analytic[i]!) <= 1e-5 * Math.max(1, Math.abs(v)), `${v} vs ${indices.analytic[i]}`));
     });
   }
 });

@@ -7,7 +7,10 @@ import { build, type Plugin } from 'vite';
 const NODE_ONLY = new Set(['sharp', 'onnxruntime-node', 'ioredis', 'bullmq', 'cli-progress', 'commander', '@hono/node-server']);
 const isNodeOnly = (id: string): boolean => id.startsWith('node:') || builtinModules.includes(id) || NODE_ONLY.has(id) || [...NODE_ONLY].some((p) => id.startsWith(`${p}/`));
 
-/** Bundle an entry for the browser, recording every import it reaches that only Node has, with who imports it. */
+/** Node's globals, which a browser lacks: their use in our own sources reached from the entry. */
+const NODE_GLOBALS = /\b(Buffer\.|process\.|__dirname|__filename|require\()/;
+
+/** Bundle an entry for the browser, recording every import it reaches that only Node has (with who imports it), and our sources using Node's globals. */
 async function nodeImports(entry: string): Promise<string[]> {
   const found: string[] = [];
   await build({
@@ -27,6 +30,12 @@ async function nodeImports(entry: string): Promise<string[]> {
           found.push(`${id} <- ${importer?.replace(process.cwd() + '/', '') ?? '?'}`);
           return { id, external: true };
         },
+        transform(code: string, id: string) {
+          const own = id.startsWith(`${process.cwd()}/src/`);
+          const line = own ? code.split('\n').find((l) => NODE_GLOBALS.test(l) && !/^\s*(\/\/|\*)/.test(l)) : undefined;
+          if (line) found.push(`${id.replace(process.cwd() + '/', '')} uses a Node global: ${line.trim()}`);
+          return null;
+        },
       } satisfies Plugin,
     ],
   });
@@ -41,5 +50,6 @@ describe('browser entry point', () => {
   it('the probe finds a Node import (the Node entry point has several)', { timeout: 120_000 }, async () => {
     const found = await nodeImports('src/runtime/engine.ts');
     assert.ok(found.some((f) => f.startsWith('onnxruntime-node <- src/platform/node.ts')), found.join('\n'));
+    assert.ok(found.some((f) => f.startsWith('src/runtime/graph-cache.ts uses a Node global')), found.join('\n'));
   });
 });

@@ -3,7 +3,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { inferShapes } from '../onnx/shapes.js';
 import { SHAPE_RULES } from '../onnx/shape-rules/index.js';
 import type { Graph, Node } from '../onnx/types.js';
-import { ruleFor } from './registry.js';
+import { ruleFor, ruleForTarget } from './registry.js';
 import type { GradContext } from './types.js';
 import './rules/index.js';
 
@@ -16,6 +16,8 @@ export interface GradientRequest {
   seed?: string;
   /** Output names for the gradients (wrt name → output name); default `<wrt>_grad`, made unique. */
   names?: Readonly<Record<string, string>>;
+  /** Use the WebGPU-safe rules (e.g. MaxPool without Indices) where they differ: for a graph run on WebGPU. */
+  webgpu?: boolean;
 }
 
 export interface GradientGraph {
@@ -107,7 +109,7 @@ export function buildGradient(g: Graph, req: GradientRequest): GradientGraph {
     if (!active.has(n)) continue;
     const gys = n.outputs.map((o) => (o ? gradOf(o) : undefined));
     if (gys.every((x) => x === undefined)) continue;
-    const rule = ruleFor(n.opType, n.domain);
+    const rule = ruleForTarget(n.opType, n.domain, req.webgpu === true);
     if (!rule) throw unsupported(n);
     const gxs = rule(n, gys, ctx);
     n.inputs.forEach((x, k) => {

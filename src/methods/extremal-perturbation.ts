@@ -114,7 +114,7 @@ function buildGraph(engine: Engine, l: Layout): Graph {
   b.push('Mul', [b.add('ReduceMean', [sq], { axes: [1], keepdims: 0 }), weight], [EP.area]);
   b.output(EP.area, 'float32', [A]);
   const scalar = b.add('Sub', [b.add('ReduceSum', [EP.area], { keepdims: 0 }), b.add('ReduceSum', [EP.reward], { keepdims: 0 })]);
-  return buildGradient(b.build('extremal_perturbation'), { of: scalar, wrt: [p], names: { [p]: EP.grad } }).graph;
+  return buildGradient(b.build('extremal_perturbation'), { of: scalar, wrt: [p], names: { [p]: EP.grad }, webgpu: engine.runtime.ep === 'webgpu' }).graph;
 }
 
 /** TorchRay's blur pyramid: level l blurred with σ = maxBlur·(1 − l/(L−1)), kernel ±4σ, zero padding in the model's normalised space. */

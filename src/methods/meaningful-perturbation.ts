@@ -79,7 +79,7 @@ function buildGraph(engine: Engine, param: [number, number], o: MeaningfulPertur
   b.output(MP.loss, 'float32', [1]);
   b.output(MP.prob, 'float32', [1]);
   const scalar = b.add('ReduceSum', [MP.loss], { keepdims: 0 });
-  return buildGradient(b.build('meaningful_perturbation'), { of: scalar, wrt: [w], names: { [w]: MP.grad } }).graph;
+  return buildGradient(b.build('meaningful_perturbation'), { of: scalar, wrt: [w], names: { [w]: MP.grad }, webgpu: engine.runtime.ep === 'webgpu' }).graph;
 }
 
 export interface MeaningfulPerturbationRun {

@@ -10,7 +10,7 @@ export type WebProvider = 'wasm' | 'webgpu';
 export interface WebRuntimeConfig {
   /**
    * Folder (URL ending in '/') holding onnxruntime-web's `.wasm` and `.mjs` files. Default: `ort/`
-   * beside the neuromask browser bundle, where `npm run build` copies them.
+   * beside the neuromask browser bundle (dist/browser/ort/), where `npm run build` copies them.
    */
   wasmPaths?: string;
   /** wasm threads (needs a cross-origin isolated page for more than 1). Default: 1 when not isolated, else min(4, cores). */
@@ -48,8 +48,13 @@ export function webOrt(): Promise<Ort> {
   return loading;
 }
 
+/**
+ * `ort/` beside the prebuilt bundle (dist/browser/neuromask.js, built with the version defined);
+ * from tsc's dist/platform/web.js, the same folder is ../browser/ort/. An app whose bundler moves
+ * this code elsewhere passes `wasmPaths`.
+ */
 function defaultWasmPaths(): string {
-  const dir = 'ort/'; // not a literal in `new URL(...)`: bundlers would try to resolve it as an asset
+  const dir = typeof __NEUROMASK_VERSION__ === 'string' ? 'ort/' : '../browser/ort/'; // not a literal in `new URL(...)`: bundlers would take it for an asset
   return new URL(dir, import.meta.url).href;
 }
 

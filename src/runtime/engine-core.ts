@@ -1,5 +1,6 @@
 import { prepareGraph, prepareSteps } from '../onnx/rewrites/index.js';
 import { writeModel } from '../onnx/write.js';
+import { explicitConvAttrs } from '../onnx/rewrites/explicit-conv.js';
 import type { Graph } from '../onnx/types.js';
 import type { Classifier } from '../models/classifier.js';
 import { normaliseInto } from '../methods/neuromask/step-graph.js';
@@ -100,7 +101,7 @@ export class EngineCore {
     await this.checkpoint();
     const graph = await build();
     await this.checkpoint();
-    const b = writeModel(graph);
+    const b = writeModel(explicitConvAttrs(graph));
     await this.checkpoint();
     this.control.onStage?.({ stage: 'session', what: key, batch });
     return createSessionOn(this.platform, b, opts, how);

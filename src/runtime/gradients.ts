@@ -32,7 +32,7 @@ export async function targetGradients(engine: Engine, pixels: Float32Array, n: n
     const dims = inferShapes(b.build()).get(wrt)?.dims;
     if (!dims) throw new UsageError(`${engine.classifier.name}: no tensor named '${wrt}' in the model`);
     if (layer) b.output(layer, 'float32', dims);
-    return buildGradient(b.build('gradients'), { of: loss, wrt: [wrt], names: { [wrt]: GRAD } }).graph;
+    return buildGradient(b.build('gradients'), { of: loss, wrt: [wrt], names: { [wrt]: GRAD }, webgpu: engine.runtime.ep === 'webgpu' }).graph;
   });
   const onehot = new Float32Array(n * numClasses);
   targets.forEach((t, k) => (onehot[k * numClasses + t] = 1));

@@ -17,7 +17,7 @@ export interface GradCheckResult {
  * Central finite differences of L = sum(r ⊙ y) along random directions, against the gradient
  * graph's g·v. `g` has one float input `x` whose shape is static; y = the graph's first output.
  */
-export async function gradCheck(g: Graph, opts: { seed?: number; h?: number; directions?: number; x?: Float32Array } = {}): Promise<GradCheckResult> {
+export async function gradCheck(g: Graph, opts: { seed?: number; h?: number; directions?: number; x?: Float32Array; webgpu?: boolean } = {}): Promise<GradCheckResult> {
   const seed = opts.seed ?? 1;
   const h = opts.h ?? 1e-3;
   const xInfo = g.inputs[0]!;
@@ -32,7 +32,7 @@ export async function gradCheck(g: Graph, opts: { seed?: number; h?: number; dir
   const loss = b.add('ReduceSum', [b.add('Mul', [b.add('Identity', [yName]), r])], { keepdims: 0 });
   b.outputs.length = 0;
   b.output(loss, 'float32', []);
-  const { graph, gradients } = buildGradient(b.build(), { of: loss, wrt: [xInfo.name] });
+  const { graph, gradients } = buildGradient(b.build(), { of: loss, wrt: [xInfo.name], webgpu: opts.webgpu === true });
   const session = await ort.InferenceSession.create(writeModel(graph), { intraOpNumThreads: 1 });
   const run = async (x: Float32Array): Promise<{ l: number; grad: Float32Array }> => {
     const out = await session.run({ [xInfo.name]: new ort.Tensor('float32', x, xDims) });

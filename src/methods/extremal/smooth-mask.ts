@@ -70,7 +70,7 @@ export function appendSmoothMask(b: GraphBuilder, p: string, g: SmoothMaskGeomet
   const K = taps * taps;
   const onehot = new Float32Array(K * K);
   for (let k = 0; k < K; k++) onehot[k * K + k] = 1;
-  const unfolded = b.add('Conv', [p, b.floats([K, 1, taps, taps], onehot, 'ep_unfold')], { pads: [g.padding, g.padding, g.padding, g.padding] });
+  const unfolded = b.add('Conv', [p, b.floats([K, 1, taps, taps], onehot, 'ep_unfold')], { kernel_shape: [taps, taps], dilations: [1, 1], pads: [g.padding, g.padding, g.padding, g.padding] });
   const [mh, mw] = g.mid;
   const s = g.step;
   // [A, cy, cx, dy·step + dx, K]: every pixel of a cell times the per-offset weights, the offset

@@ -144,6 +144,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
   const session = await engine.session(key, String(n), async () =>
     buildStepGraph({
       model: await engine.prepare(modelBatch),
+      webgpu: engine.runtime.ep === 'webgpu',
       inputName: c.inputName,
       outputName: c.outputName,
       outputKind: c.outputKind,

@@ -67,7 +67,7 @@ export function buildObjective(
   }
   if (weights.smoothness && smoothness === 'laplacian') {
     const k = b.floats([1, 1, laplacianSize, laplacianSize], laplacian(laplacianSize), 'laplacian');
-    const c = b.add('Conv', [io.w, k], { kernel_shape: [laplacianSize, laplacianSize] });
+    const c = b.add('Conv', [io.w, k], { kernel_shape: [laplacianSize, laplacianSize], dilations: [1, 1] });
     terms.smoothness = perSample(b.add('Mul', [c, c]), 'ReduceMean', [1, 2, 3]);
   } else if (weights.smoothness) {
     // Squared differences of neighbouring logits: unlike the VALID Laplacian, border cells are

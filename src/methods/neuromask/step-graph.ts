@@ -20,6 +20,8 @@ export interface StepGraphConfig {
   laplacianSize: 3 | 5;
   smoothness: SmoothnessKind;
   weights: ObjectiveWeights;
+  /** The session runs on WebGPU: use the WebGPU-safe gradient rules. */
+  webgpu?: boolean;
 }
 
 /** Feed and fetch names of a NeuroMask step session. */
@@ -95,5 +97,5 @@ export function buildStepGraph(cfg: StepGraphConfig): Graph {
     b.output(STEP.term(k), 'float32', [n]);
   }
   const scalar = b.add('ReduceSum', [STEP.loss], { keepdims: 0 });
-  return buildGradient(b.build('neuromask_step'), { of: scalar, wrt: [w], names: { [w]: STEP.grad } }).graph;
+  return buildGradient(b.build('neuromask_step'), { of: scalar, wrt: [w], names: { [w]: STEP.grad }, webgpu: cfg.webgpu === true }).graph;
 }

@@ -17,7 +17,8 @@ export interface TfAttr {
   tensor?: { dtype?: string; tensorShape?: { dim?: { size?: string | number }[] } };
 }
 
-const decode = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
+// atob + TextDecoder: in browsers and Node alike (Buffer is Node's only).
+const decode = (s: string): string => new TextDecoder().decode(Uint8Array.from(atob(s), (c) => c.charCodeAt(0)));
 
 export function attrInts(n: TfNode, name: string): number[] | undefined {
   return n.attr?.[name]?.list?.i?.map(Number);
