@@ -18,10 +18,11 @@ const SNEAKER = fileURLToPath(new URL('../assets/images/fashion/7-sneaker.png', 
 const ITERATIONS = 120;
 const SHOTS = process.env['NEUROMASK_SCREENSHOTS'];
 
-/** Open an example and wait for the top-5 of panel a. */
+/** Open an example and wait for panel a's top-5 of it (not the previous image's). */
 async function openExample(page: Page, name: string): Promise<void> {
+  const before = Number((await page.getAttribute('[data-panel="a"]', 'data-opened')) ?? 0);
   await page.selectOption('#examples', name);
-  await page.waitForSelector('[data-panel="a"] .top5 button');
+  await page.waitForFunction((n) => Number(document.querySelector('[data-panel="a"]')?.getAttribute('data-opened') ?? 0) > n, before);
 }
 
 /** Open a method's settings (as a user would) and set one option. */
@@ -231,5 +232,21 @@ describe('neuromask serve: the page in Chromium, computing in the browser (onnxr
     assert.ok(worst < 5e-3, `largest difference ${worst}`);
     const result = JSON.parse((await saveFrom(page, 'neuromask', 'result.json')).toString()) as { computedOn: string };
     assert.equal(result.computedOn, 'browser');
+  });
+  it('runs your own ONNX model in the browser: with its card among the files, and with the preprocessing form', async () => {
+    const dir = fileURLToPath(new URL('../assets/models/fashion-mnist-cnn/', import.meta.url));
+    await page.setInputFiles('#own-model', [`${dir}model.onnx`, `${dir}neuromask.json`]);
+    await page.waitForFunction(() => (document.querySelector('#model') as HTMLSelectElement).value === 'mine:fashion-mnist-cnn');
+    await openExample(page, 'fashion/8-bag.png');
+    await page.waitForFunction(() => /^Bag \d/.test(document.querySelector('[data-panel="a"] .top5 button')?.textContent ?? ''));
+    await page.locator('#own-pre summary').click();
+    await page.fill('#pre-h', '28');
+    await page.fill('#pre-w', '28');
+    await page.selectOption('#pre-ch', 'grey');
+    await page.selectOption('#pre-resize', 'stretch');
+    await page.setInputFiles('#own-model', [`${dir}model.onnx`]);
+    await page.waitForFunction(() => (document.querySelector('#model') as HTMLSelectElement).value === 'mine:model');
+    // No labels without a card: the classes show as indices, the bag (8) first.
+    await page.waitForFunction(() => /^8 \d/.test(document.querySelector('[data-panel="a"] .top5 button')?.textContent ?? ''));
   });
 });

@@ -1,4 +1,4 @@
-import type { Prediction } from './api.js';
+import type { ModelEntry, Prediction } from './api.js';
 import type { Compute } from './compute.js';
 import type { WorkerReply, WorkerRequest } from './engine-worker.js';
 
@@ -10,18 +10,22 @@ export function browserCompute(): Compute {
   const waiting = new Map<number, (r: WorkerReply) => void>();
   worker.addEventListener('message', (e: MessageEvent<WorkerReply>) => waiting.get(e.data.id)?.(e.data));
   let next = 1;
+  const ask = <T>(m: WorkerRequest & { id: number }, pick: (r: WorkerReply) => T | undefined): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      waiting.set(m.id, (r) => {
+        waiting.delete(m.id);
+        const v = pick(r);
+        if (v !== undefined) resolve(v);
+        else reject(new Error(r.kind === 'failed' ? r.message : `unexpected reply ${r.kind}`));
+      });
+      send(m);
+    });
   return {
     where: 'browser',
-    predict: (model, image) =>
-      new Promise<Prediction>((resolve, reject) => {
-        const id = next++;
-        waiting.set(id, (r) => {
-          waiting.delete(id);
-          if (r.kind === 'predicted') resolve(r.prediction);
-          else reject(new Error(r.kind === 'failed' ? r.message : 'no prediction'));
-        });
-        send({ kind: 'predict', id, model, image });
-      }),
+    warm: (model) => send({ kind: 'warm', model }),
+    register: (files, card, labels) =>
+      ask<ModelEntry>({ kind: 'register', id: next++, files, ...(card ? { card } : {}), ...(labels ? { labels } : {}) }, (r) => (r.kind === 'registered' ? r.model : undefined)),
+    predict: (model, image) => ask<Prediction>({ kind: 'predict', id: next++, model, image }, (r) => (r.kind === 'predicted' ? r.prediction : undefined)),
     explain: (body, h, signal) =>
       new Promise((resolve, reject) => {
         const id = next++;

@@ -1,4 +1,4 @@
-import { b64ToBytes, explainOnServer, post, type ExplainBody, type ExplainHandlers, type Prediction } from './api.js';
+import { b64ToBytes, explainOnServer, post, type ExplainBody, type ExplainHandlers, type ModelEntry, type Prediction } from './api.js';
 
 /** Where the page computes: the server's Node engine (SSE), or this browser's (onnxruntime-web). */
 export interface Compute {
@@ -6,6 +6,10 @@ export interface Compute {
   predict(model: string, image: string): Promise<Prediction>;
   /** Resolves 'done' or 'cancelled'; `signal` cancels. */
   explain(body: ExplainBody, h: ExplainHandlers, signal: AbortSignal): Promise<'done' | 'cancelled'>;
+  /** Get the model ready before the first request (in the browser: ORT, the graph, the forward session). */
+  warm?(model: string): void;
+  /** In the browser only: a model from the user's files, named `mine:<name>` from then on. */
+  register?(files: File[], card?: Record<string, unknown>, labels?: string[]): Promise<ModelEntry>;
 }
 
 export const serverCompute: Compute = {

@@ -10,12 +10,15 @@ export type WorkerRequest =
   | { kind: 'init'; wasmPaths: string }
   | { kind: 'predict'; id: number; model: string; image: string }
   | { kind: 'explain'; id: number; body: ExplainBody }
-  | { kind: 'cancel'; id: number };
+  | { kind: 'cancel'; id: number }
+  | { kind: 'warm'; model: string }
+  | { kind: 'register'; id: number; files: File[]; card?: Record<string, unknown>; labels?: string[] };
 export type WorkerReply =
   | { kind: 'predicted'; id: number; prediction: Awaited<ReturnType<typeof livePredict>> }
   | { kind: 'event'; id: number; event: LiveEvent }
   | { kind: 'done'; id: number; outcome: 'done' | 'cancelled' }
-  | { kind: 'failed'; id: number; message: string };
+  | { kind: 'failed'; id: number; message: string }
+  | { kind: 'registered'; id: number; model: { name: string; kind: string; classes: number; input: string } };
 
 /**
  * The page's own engine, off the main thread so the page stays responsive: onnxruntime-web (wasm,
@@ -54,8 +57,21 @@ function image(model: string, id: string): Promise<ImageInput> {
 
 async function handle(m: WorkerRequest): Promise<void> {
   if (m.kind === 'init') return configureRuntime({ wasmPaths: m.wasmPaths });
+  if (m.kind === 'warm') {
+    // Load ORT, the model and its forward session while the user picks an image; failures show on first use.
+    return void engine(m.model).then((e) => e.forward(new Float32Array(e.channels * e.classifier.spec.inputSize[0] * e.classifier.spec.inputSize[1]), 1)).catch(() => undefined);
+  }
   if (m.kind === 'cancel') return running.get(m.id)?.abort(new CancelledError({ cause: 'cancelled from the page' }));
   try {
+    if (m.kind === 'register') {
+      const c = await loadClassifier(m.files, { ...(m.card ? { card: m.card as never } : {}), ...(m.labels ? { labels: m.labels } : {}) });
+      const name = `mine:${c.name}`;
+      engines.set(name, Promise.resolve(new Engine(c, { ep: 'wasm' })));
+      for (const k of [...images.keys()].filter((k) => k.startsWith(`${name}\n`))) images.delete(k);
+      const input = `${c.spec.inputSize.join('x')} ${c.spec.channels} ${c.spec.layout}, ${c.spec.resize}${c.noCard ? ' (read off the graph)' : ''}`;
+      post({ kind: 'registered', id: m.id, model: { name, kind: 'yours', classes: c.numClasses, input } });
+      return;
+    }
     if (m.kind === 'predict') {
       post({ kind: 'predicted', id: m.id, prediction: await livePredict(await engine(m.model), await image(m.model, m.image), m.model) });
       return;

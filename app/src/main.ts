@@ -55,6 +55,7 @@ function buildPanels(): void {
   const info = models.find((m) => m.name === modelSel.value);
   $('model-info').textContent = info ? `${info.input}, ${info.classes} classes` : '';
   if (current) void openImage(current);
+  else for (const n of names) compute.warm?.(n);
 }
 
 async function openImage(img: StoredImage): Promise<void> {
@@ -109,6 +110,42 @@ function wireInput(): void {
     if (!name) return;
     void fetch('/api/examples/open', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
       .then(async (r) => (r.ok ? openImage((await r.json()) as StoredImage) : showError(((await r.json()) as { error: string }).error)));
+  });
+}
+
+/** The preprocessing form as a card, when its size is filled in (otherwise the files' neuromask.json, or what the graph says). */
+function formCard(): { card?: Record<string, unknown>; labels?: string[] } {
+  const v = (id: string): string => $<HTMLInputElement>(id).value.trim();
+  const nums = (t: string): number[] | undefined => (t === '' ? undefined : t.split(/[\s,]+/).map(Number));
+  const labels = v('pre-labels') === '' ? undefined : v('pre-labels').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (v('pre-h') === '' || v('pre-w') === '') return labels ? { labels } : {};
+  const mean = nums(v('pre-mean'));
+  const std = nums(v('pre-std'));
+  const preprocess = { inputSize: [Number(v('pre-h')), Number(v('pre-w'))], channels: v('pre-ch'), resize: v('pre-resize'), layout: v('pre-layout'), ...(mean ? { mean } : {}), ...(std ? { std } : {}) };
+  return { card: { preprocess }, ...(labels ? { labels } : {}) };
+}
+
+function wireOwnModel(): void {
+  const input = $<HTMLInputElement>('own-model');
+  input.addEventListener('change', async () => {
+    const files = Array.from(input.files ?? []);
+    input.value = '';
+    if (files.length === 0) return;
+    clearError();
+    if (compute.where !== 'browser' || !compute.register) return showError('your own model runs in this browser: choose "in this browser" first');
+    try {
+      const { card, labels } = formCard();
+      const m = await compute.register(files, card, labels);
+      models = [...models.filter((x) => x.name !== m.name), m];
+      if (!Array.from(modelSel.options).some((o) => o.value === m.name)) {
+        modelSel.append(new Option(`${m.name} (yours)`, m.name));
+        compareSel.append(new Option(m.name, m.name));
+      }
+      modelSel.value = m.name;
+      buildPanels();
+    } catch (e) {
+      showError(`${files.map((f) => f.name).join(', ')}: ${(e as Error).message}`);
+    }
   });
 }
 
@@ -195,6 +232,7 @@ async function start(): Promise<void> {
   compareSel.addEventListener('change', buildPanels);
   wireInput();
   wireSettings();
+  wireOwnModel();
   buildPanels();
   redrawAll();
   await setupResults((p, label) => {

@@ -43,6 +43,7 @@ export class ModelPanel {
     const p = await this.host.compute().predict(this.model, image.id);
     this.prediction = p;
     this.element.dataset['predictMs'] = String(Math.round(performance.now() - t0));
+    this.element.dataset['opened'] = String(Number(this.element.dataset['opened'] ?? 0) + 1);
     this.title.textContent = this.model;
     this.top5.replaceChildren(
       ...p.top5.map((c, i) => {
