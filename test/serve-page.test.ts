@@ -194,8 +194,16 @@ describe('neuromask serve: the page in Chromium, computing on the server', { ski
     await page.screenshot({ path: `${SHOTS}/app-1280x800.png` });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${SHOTS}/app-390x844.png` });
-    await page.screenshot({ path: `${SHOTS}/app-390x844-full.png`, fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
+    // A photo with the ImageNet MobileNetV2 from ../shared (not in CI), computed on the server.
+    const photo = fileURLToPath(new URL('../../shared/images/dog.jpg', import.meta.url));
+    await page.selectOption('#model', 'mobilenetv2-imagenet');
+    await page.setInputFiles('#file', photo);
+    await page.waitForSelector('[data-panel="a"] [data-method="grad-cam"][data-state="done"]', { timeout: 300_000 });
+    await page.waitForSelector('[data-panel="a"] [data-method="gradient"][data-state="done"]', { timeout: 300_000 });
+    await page.locator('[data-panel="a"] [data-method="neuromask"] button.run').click();
+    await page.waitForSelector('[data-panel="a"] [data-method="neuromask"][data-deletion-auc]', { timeout: 300_000 });
+    await page.screenshot({ path: `${SHOTS}/app-photo-1280x800.png` });
   });
 });
 

@@ -75,6 +75,7 @@ async function openImage(img: StoredImage): Promise<void> {
 
 async function uploadFile(file: Blob, name: string): Promise<void> {
   clearError();
+  $<HTMLSelectElement>('examples').value = '';
   try {
     await openImage(await upload(file, name));
   } catch (e) {
