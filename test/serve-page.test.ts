@@ -63,6 +63,24 @@ async function saveFrom(page: Page, method: string, label: string): Promise<Buff
   return readFile((await d.path())!);
 }
 
+/** Pause NeuroMask mid-run: no frame arrives while paused; Resume runs it to its last step. */
+async function pauseAndResume(page: Page): Promise<void> {
+  await setOption(page, 'neuromask', 'iterations', '400');
+  const card = page.locator('[data-panel="a"] [data-method="neuromask"]');
+  await card.locator('button.run').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-panel="a"] [data-method="neuromask"]')?.getAttribute('data-frames') ?? 0) >= 3);
+  await card.locator('button.pause').click();
+  await page.waitForTimeout(500); // the step in flight when Pause was pressed may still report
+  const frames = await card.getAttribute('data-frames');
+  await page.waitForTimeout(1500);
+  assert.equal(await card.getAttribute('data-frames'), frames, 'no frame while paused');
+  assert.equal(await card.getAttribute('data-state'), 'running');
+  await card.locator('button.pause').click();
+  await page.waitForSelector('[data-panel="a"] [data-method="neuromask"][data-state="done"]', { timeout: 120_000 });
+  assert.match((await card.locator('.stats').textContent())!, / 400 backward passes/);
+  await setOption(page, 'neuromask', 'iterations', String(ITERATIONS));
+}
+
 let server: { proc: CliProcess; url: string };
 let browser: Browser;
 let reference: Float32Array;
@@ -133,6 +151,10 @@ describe('neuromask serve: the page in Chromium, computing on the server', { ski
     const worst = largestDifference(reference, npy.data);
     assert.ok(worst < 1e-5, `largest difference ${worst}`);
     assert.ok(Math.max(...reference) - Math.min(...reference) > 0.3, 'the mask is not flat');
+  });
+
+  it('pauses and resumes NeuroMask on the server', async () => {
+    await pauseAndResume(page);
   });
 
   it('clicking another class explains that class', async () => {
@@ -241,6 +263,10 @@ describe('neuromask serve: the page in Chromium, computing in the browser (onnxr
     const result = JSON.parse((await saveFrom(page, 'neuromask', 'result.json')).toString()) as { computedOn: string };
     assert.equal(result.computedOn, 'browser');
   });
+  it('pauses and resumes NeuroMask in the browser', async () => {
+    await pauseAndResume(page);
+  });
+
   it('runs your own ONNX model in the browser: with its card among the files, and with the preprocessing form', async () => {
     const dir = fileURLToPath(new URL('../assets/models/fashion-mnist-cnn/', import.meta.url));
     await page.setInputFiles('#own-model', [`${dir}model.onnx`, `${dir}neuromask.json`]);

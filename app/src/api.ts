@@ -29,8 +29,15 @@ export async function upload(file: Blob, name: string): Promise<StoredImage> {
 import type { LiveFrame, LiveResult } from '../../src/live/run.js';
 import type { CausalCurve } from '../../src/metrics/deletion-insertion.js';
 
+/** Pause and resume one running explanation (NeuroMask waits before its next step). */
+export interface PauseControl {
+  pause(): void;
+  resume(): void;
+}
+
 export interface ExplainHandlers {
   onJob?(id: string): void;
+  onPausable?(c: PauseControl): void;
   onProgress?(done: number, total: number): void;
   onFrame?(f: LiveFrame): void;
   onResult?(r: LiveResult): void;

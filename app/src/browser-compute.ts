@@ -31,6 +31,7 @@ export function browserCompute(): Compute {
         const id = next++;
         const onAbort = (): void => send({ kind: 'cancel', id });
         signal.addEventListener('abort', onAbort, { once: true });
+        h.onPausable?.({ pause: () => send({ kind: 'pause', id }), resume: () => send({ kind: 'resume', id }) });
         waiting.set(id, (r) => {
           if (r.kind === 'event') {
             const ev = r.event;

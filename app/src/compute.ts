@@ -23,7 +23,13 @@ export const serverCompute: Compute = {
     const onAbort = (): void => void (job && post(`/api/jobs/${job}/cancel`, {}).catch(() => undefined));
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await explainOnServer(body, { ...h, onJob: (id) => (job = id) }, signal);
+      return await explainOnServer(body, {
+        ...h,
+        onJob: (id) => {
+          job = id;
+          h.onPausable?.({ pause: () => void post(`/api/jobs/${id}/pause`, {}).catch(() => undefined), resume: () => void post(`/api/jobs/${id}/resume`, {}).catch(() => undefined) });
+        },
+      }, signal);
     } catch (e) {
       if (signal.aborted) return 'cancelled';
       throw e;

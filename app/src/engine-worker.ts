@@ -4,6 +4,7 @@ import { livePredict, LiveRequestSchema, runLive, type LiveEvent } from '../../s
 import { configureRuntime, Engine, imageTensor, loadClassifier } from '../../src/web/index.js';
 import type { ImageInput } from '../../src/image/geometry.js';
 import type { ExplainBody } from './api.js';
+import { PauseGate } from '../../src/live/pause.js';
 
 /** What the page asks of this worker, and what it answers (see browser-compute.ts). */
 export type WorkerRequest =
@@ -11,6 +12,8 @@ export type WorkerRequest =
   | { kind: 'predict'; id: number; model: string; image: string }
   | { kind: 'explain'; id: number; body: ExplainBody }
   | { kind: 'cancel'; id: number }
+  | { kind: 'pause'; id: number }
+  | { kind: 'resume'; id: number }
   | { kind: 'warm'; model: string }
   | { kind: 'register'; id: number; files: File[]; card?: Record<string, unknown>; labels?: string[] };
 export type WorkerReply =
@@ -28,6 +31,7 @@ export type WorkerReply =
 const engines = new Map<string, Promise<Engine>>();
 const images = new Map<string, Promise<ImageInput>>();
 const running = new Map<number, AbortController>();
+const gates = new Map<number, PauseGate>();
 const post = (m: WorkerReply): void => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);
 
 function engine(model: string): Promise<Engine> {
@@ -61,6 +65,9 @@ async function handle(m: WorkerRequest): Promise<void> {
     // Load ORT, the model and its forward session while the user picks an image; failures show on first use.
     return void engine(m.model).then((e) => e.forward(new Float32Array(e.channels * e.classifier.spec.inputSize[0] * e.classifier.spec.inputSize[1]), 1)).catch(() => undefined);
   }
+  if (m.kind === 'pause') return gates.get(m.id)?.pause();
+  if (m.kind === 'resume') return gates.get(m.id)?.resume();
+  if (m.kind === 'cancel') gates.get(m.id)?.resume();
   if (m.kind === 'cancel') return running.get(m.id)?.abort(new CancelledError({ cause: 'cancelled from the page' }));
   try {
     if (m.kind === 'register') {
@@ -77,15 +84,18 @@ async function handle(m: WorkerRequest): Promise<void> {
       return;
     }
     const abort = new AbortController();
+    const gate = new PauseGate();
     running.set(m.id, abort);
+    gates.set(m.id, gate);
     const e = await engine(m.body.model);
-    await runLive(e, await image(m.body.model, m.body.image), LiveRequestSchema.parse(m.body), abort.signal, (event) => post({ kind: 'event', id: m.id, event }));
+    await runLive(e, await image(m.body.model, m.body.image), LiveRequestSchema.parse(m.body), abort.signal, (event) => post({ kind: 'event', id: m.id, event }), gate.gate);
     post({ kind: 'done', id: m.id, outcome: 'done' });
   } catch (err) {
     if (running.get(m.id)?.signal.aborted || err instanceof CancelledError) post({ kind: 'done', id: m.id, outcome: 'cancelled' });
     else post({ kind: 'failed', id: m.id, message: (err as Error).message ?? String(err) });
   } finally {
     running.delete(m.id);
+    gates.delete(m.id);
   }
 }
 

@@ -1,5 +1,5 @@
 import { encodeNpy } from '../../src/io/npy.js';
-import type { Curve, Frame, MethodEntry, Result } from './api.js';
+import type { Curve, Frame, MethodEntry, PauseControl, Result } from './api.js';
 import type { Compute } from './compute.js';
 import { drawMap, drawMasked, type DisplaySettings } from './draw.js';
 import { download, canvasPng } from './export.js';
@@ -42,6 +42,8 @@ export class MethodCard {
   private readonly status: HTMLElement;
   private readonly runButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
+  private readonly pauseButton: HTMLButtonElement | undefined;
+  private pauser: PauseControl | undefined;
   private readonly scrub: HTMLInputElement | undefined;
   private readonly plots: SVGSVGElement[] = [];
   private readonly curvePlot: SVGSVGElement;
@@ -69,7 +71,13 @@ export class MethodCard {
     this.runButton = el('button', { type: 'button', class: 'run', 'aria-label': `run ${method.name}` }, method.cheap ? 'Run again' : 'Run');
     this.stopButton = el('button', { type: 'button', class: 'stop', 'aria-label': `stop ${method.name}`, disabled: '' }, live ? 'Stop' : 'Cancel');
     const buttons = el('div', { class: 'buttons' });
-    buttons.append(this.runButton, this.stopButton);
+    buttons.append(this.runButton);
+    if (method.name === 'neuromask') {
+      this.pauseButton = el('button', { type: 'button', class: 'pause', 'aria-label': `pause ${method.name}`, 'aria-pressed': 'false', disabled: '' }, 'Pause');
+      buttons.append(this.pauseButton);
+      this.pauseButton.addEventListener('click', () => this.togglePause());
+    }
+    buttons.append(this.stopButton);
     head.append(buttons);
     this.element.append(head, el('div', { class: 'muted' }, method.description));
     this.form = settingsForm(`${prefix}${method.name}`, method.options);
@@ -106,6 +114,17 @@ export class MethodCard {
     }
     this.runButton.addEventListener('click', () => void this.run());
     this.stopButton.addEventListener('click', () => this.abort?.abort());
+  }
+
+  private togglePause(): void {
+    const b = this.pauseButton;
+    if (!b || !this.pauser) return;
+    const paused = b.getAttribute('aria-pressed') !== 'true';
+    if (paused) this.pauser.pause();
+    else this.pauser.resume();
+    b.setAttribute('aria-pressed', String(paused));
+    b.textContent = paused ? 'Resume' : 'Pause';
+    this.element.dataset['paused'] = String(paused);
   }
 
   get targetText(): string {
@@ -174,6 +193,10 @@ export class MethodCard {
           onFrame: (f) => this.onFrame(f),
           onResult: (r) => this.onResult(r, performance.now() - t0),
           onMetrics: (m) => this.onMetrics(m),
+          onPausable: (p) => {
+            this.pauser = p;
+            if (this.pauseButton) this.pauseButton.disabled = false;
+          },
         },
         abort.signal,
       );
@@ -183,6 +206,13 @@ export class MethodCard {
       this.host.onError(`${this.method.name}: ${(e as Error).message}`);
     } finally {
       if (this.abort === abort) {
+        this.pauser = undefined;
+        if (this.pauseButton) {
+          this.pauseButton.disabled = true;
+          this.pauseButton.setAttribute('aria-pressed', 'false');
+          this.pauseButton.textContent = 'Pause';
+          this.element.dataset['paused'] = 'false';
+        }
         this.stopButton.disabled = true;
         this.runButton.disabled = false;
         this.element.dataset['state'] = this.result ? 'done' : 'idle';
@@ -236,6 +266,7 @@ export class MethodCard {
 
   private onResult(r: Result, ms: number): void {
     const c = this.ctx!;
+    if (this.pauseButton) this.pauseButton.disabled = true;
     this.result = r;
     this.map = r.map;
     this.element.dataset['target'] = String(r.target.index);

@@ -92,7 +92,7 @@ export async function livePredict(engine: EngineCore, image: ImageInput, model: 
 }
 
 /** One explanation of `image`, its progress and result handed to `emit` as they come. */
-export async function runLive(engine: EngineCore, image: ImageInput, req: LiveRequest, signal: AbortSignal, emit: (e: LiveEvent) => void): Promise<void> {
+export async function runLive(engine: EngineCore, image: ImageInput, req: LiveRequest, signal: AbortSignal, emit: (e: LiveEvent) => void, gate?: () => Promise<void>): Promise<void> {
   const target = req.target ?? argmax(await engine.forward(image.pixels, 1));
   let result: LiveResult;
   const base = { model: req.model, seed: req.seed };
@@ -100,6 +100,7 @@ export async function runLive(engine: EngineCore, image: ImageInput, req: LiveRe
     const options = parseOptionsOf(neuromaskMethod, req.options) as Record<string, unknown>;
     const [e] = await neuromask(engine, [{ image, target }], { ...options, seed: req.seed, batchSize: 1 }, {
       signal,
+      ...(gate ? { gate } : {}),
       onProgress: (p) => {
         const mask = p.mask();
         const send = p.iteration % req.every === 0;

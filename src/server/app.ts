@@ -14,6 +14,7 @@ import { loadImage } from '../image/load.js';
 import { HttpError, httpError } from './errors.js';
 import { checkImage, ImageStore, listExamples, MAX_UPLOAD_BYTES, readExample, type Example } from './images.js';
 import { isolation } from './isolation.js';
+import { PauseGate } from '../live/pause.js';
 import type { ModelPool } from './models.js';
 import type { Engine } from '../runtime/engine.js';
 import type { ImageInput } from '../image/geometry.js';
@@ -50,7 +51,7 @@ async function body<S extends z.ZodType>(c: Context, schema: S): Promise<z.outpu
 export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
   const app = new Hono();
   const images = new ImageStore();
-  const jobs = new Map<string, AbortController>();
+  const jobs = new Map<string, { abort: AbortController; pause: PauseGate }>();
   let examples: Promise<Example[]> | undefined;
   let nextJob = 1;
   let queue: Promise<unknown> = Promise.resolve();
@@ -111,7 +112,10 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
     const image = await decode(engine, stored.bytes, stored.name);
     const id = String(nextJob++);
     const abort = new AbortController();
-    jobs.set(id, abort);
+    const pause = new PauseGate();
+    jobs.set(id, { abort, pause });
+    // A cancelled paused run must wake up to see its signal.
+    abort.signal.addEventListener('abort', () => pause.resume(), { once: true });
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => abort.abort(new CancelledError({ cause: 'the page closed the stream' })));
       // Writes are chained so events keep their order and all are out before the stream closes.
@@ -121,7 +125,7 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
       };
       send({ event: 'job', data: { id } });
       // One explanation at a time: two would only share the same cores.
-      const run = queue.then(() => runLive(engine, image, req, abort.signal, send));
+      const run = queue.then(() => runLive(engine, image, req, abort.signal, send, pause.gate));
       queue = run.catch(() => undefined);
       try {
         await run;
@@ -135,11 +139,22 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
       }
     });
   });
+  const job = (id: string): { abort: AbortController; pause: PauseGate } => {
+    const j = jobs.get(id);
+    if (!j) throw new HttpError(404, `no running job ${id}`);
+    return j;
+  };
   app.post('/api/jobs/:id/cancel', (c) => {
-    const job = jobs.get(c.req.param('id'));
-    if (!job) throw new HttpError(404, `no running job ${c.req.param('id')}`);
-    job.abort(new CancelledError({ cause: 'cancelled from the page' }));
+    job(c.req.param('id')).abort.abort(new CancelledError({ cause: 'cancelled from the page' }));
     return c.json({ cancelled: true });
+  });
+  app.post('/api/jobs/:id/pause', (c) => {
+    job(c.req.param('id')).pause.pause();
+    return c.json({ paused: true });
+  });
+  app.post('/api/jobs/:id/resume', (c) => {
+    job(c.req.param('id')).pause.resume();
+    return c.json({ paused: false });
   });
 
   app.get('/api/results', async (c) => {
@@ -167,5 +182,5 @@ export function createApp(o: AppOptions): { app: Hono; cancelAll: () => void } {
 
   app.all('/api/*', (c) => c.json({ error: `no such API route: ${c.req.method} ${c.req.path}` }, 404));
   app.use('*', staticFiles(o.pageDir));
-  return { app, cancelAll: () => jobs.forEach((j) => j.abort(new CancelledError({ cause: 'server stopping' }))) };
+  return { app, cancelAll: () => jobs.forEach((j) => j.abort.abort(new CancelledError({ cause: 'server stopping' }))) };
 }

@@ -44,6 +44,8 @@ export interface NeuroMaskProgress extends LossPoint {
 export interface RunControl {
   onProgress?: (p: NeuroMaskProgress) => void;
   signal?: AbortSignal;
+  /** Awaited before every step: a run pauses while the promise it returns is pending (the web app's Pause). */
+  gate?: () => Promise<void>;
 }
 
 export interface Explanation {
@@ -187,6 +189,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
 
   let step = 0;
   for (; step < cfg.iterations && active.size > 0; step++) {
+    await control.gate?.();
     await stopPoint(control.signal);
     record(step);
     const r = await evaluate();
