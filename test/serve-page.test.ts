@@ -157,6 +157,18 @@ describe('neuromask serve: the page in Chromium, computing on the server', { ski
     await pauseAndResume(page);
   });
 
+  it('stops a run with Stop; the next run works', async () => {
+    await setOption(page, 'neuromask', 'iterations', '5000');
+    const card = page.locator('[data-panel="a"] [data-method="neuromask"]');
+    await card.locator('button.run').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-panel="a"] [data-method="neuromask"]')?.getAttribute('data-frames') ?? 0) >= 3);
+    await card.locator('button.stop').click();
+    await page.waitForSelector('[data-panel="a"] [data-method="neuromask"][data-state="idle"]');
+    assert.match((await card.locator('.stats').textContent())!, /\(stopped\)$/);
+    await setOption(page, 'neuromask', 'iterations', String(ITERATIONS));
+    await runNeuromask(page);
+  });
+
   it('clicking another class explains that class', async () => {
     const second = page.locator('[data-panel="a"] .top5 button').nth(1);
     const index = await second.getAttribute('data-class');

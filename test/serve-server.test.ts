@@ -67,6 +67,13 @@ describe('neuromask serve: the server', () => {
     assert.equal(((await p.json()) as { top5: { label: string }[] }).top5[0]!.label, 'Bag');
   });
 
+  it('refuses an upload over the size limit with a JSON error', async () => {
+    const big = new Uint8Array(21 * 1024 * 1024);
+    const r = await fetch(new URL('api/images?name=big.png', server.url), { method: 'POST', body: big });
+    assert.equal(r.status, 413);
+    assert.match(((await r.json()) as { error: string }).error, /larger than the 20 MB limit/);
+  });
+
   it('never opens a path from the client: an image id or example name that is a path is unknown', async () => {
     const r = await fetch(new URL('api/examples/open', server.url), { method: 'POST', body: JSON.stringify({ name: '../../package.json' }) });
     assert.equal(r.status, 404);
