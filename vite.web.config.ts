@@ -14,12 +14,16 @@ export const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.
 const OUT = 'dist/browser';
 
 function copyOrt(): Plugin {
+  let out = OUT;
   return {
     name: 'neuromask-copy-ort',
     apply: 'build',
+    configResolved(c) {
+      out = c.build.outDir; // a caller may build elsewhere (the browser tests build into a temp folder)
+    },
     async closeBundle() {
-      await mkdir(join(OUT, 'ort'), { recursive: true });
-      for (const f of ORT_FILES) await copyFile(join(ortDist, f), join(OUT, 'ort', f));
+      await mkdir(join(out, 'ort'), { recursive: true });
+      for (const f of ORT_FILES) await copyFile(join(ortDist, f), join(out, 'ort', f));
     },
   };
 }

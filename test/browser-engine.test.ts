@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { build } from 'vite';
 import { loadImage, type ImageInput } from '../src/image/load.js';
 import { neuromask } from '../src/methods/neuromask/neuromask.js';
 import { spearman } from '../src/metrics/rank-correlation.js';
@@ -19,8 +22,7 @@ import { SHARED_IMAGES, useSharedModels } from './helpers/shared.js';
 import { serveStatic, type StaticServer } from './helpers/static-server.js';
 
 const root = (p: string): string => fileURLToPath(new URL(`../${p}`, import.meta.url));
-const BUNDLE = root('dist/browser');
-const skip = browserMissing() ?? (existsSync(`${BUNDLE}/neuromask.js`) ? undefined : 'no browser bundle: run `npm run build:web` first');
+const skip = browserMissing();
 if (skip) console.log(`# browser-engine: skipped, ${skip}`);
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>neuromask test</title>
@@ -36,6 +38,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
+  let bundle: string;
   let server: StaticServer;
   let plain: StaticServer;
   let browser: Browser;
@@ -44,11 +47,14 @@ describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
   let dog: ImageInput;
 
   before(async () => {
+    // The bundle of the sources as they are now (vite.web.config.ts into a temp folder), not a stale dist/.
+    bundle = await mkdtemp(join(tmpdir(), 'nm-web-'));
+    await build({ configFile: root('vite.web.config.ts'), logLevel: 'warn', build: { outDir: bundle, sourcemap: false } });
     useSharedModels();
     fashion = await loadClassifier('fashion-mnist-cnn');
     mobilenet = await loadClassifier('mobilenetv2-imagenet');
     dog = await loadImage(`${SHARED_IMAGES}dog.jpg`, mobilenet.spec);
-    const routes = { '/': BUNDLE, '/human': root('node_modules/@vladmandic/human/models'), '/fashion': root('assets/models/fashion-mnist-cnn'), '/mobilenet.onnx': mobilenet.source, '/images': SHARED_IMAGES };
+    const routes = { '/': bundle, '/human': root('node_modules/@vladmandic/human/models'), '/fashion': root('assets/models/fashion-mnist-cnn'), '/mobilenet.onnx': mobilenet.source, '/images': SHARED_IMAGES };
     server = await serveStatic(routes, { '/test.html': PAGE });
     plain = await serveStatic(routes, { '/test.html': PAGE }, false);
     browser = await launchBrowser();
@@ -58,6 +64,7 @@ describe('the engine in Chromium (onnxruntime-web)', { skip }, () => {
     await browser?.close();
     await server?.close();
     await plain?.close();
+    if (bundle) await rm(bundle, { recursive: true, force: true });
   });
 
   async function open(at: StaticServer = server): Promise<Page> {

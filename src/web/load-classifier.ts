@@ -143,7 +143,7 @@ async function read(source: ModelSource, o: WebLoadOptions): Promise<Read> {
  * `neuromask` as in Node. A card (preprocessing, labels) comes from `opts.card` or beside the model.
  */
 export async function loadClassifier(source: ModelSource, opts: WebLoadOptions = {}): Promise<Classifier> {
-  const { card: given, labels, fetchInit: _f, ...over } = opts;
+  const { card: given, labels, fetchInit: _fetchInit, ...over } = opts; // fetchInit is for read(); the rest are overrides
   const r = await read(source, opts);
   const card = given ? parseCard(given, 'options.card') : r.card;
   const found: Found = {
