@@ -46,16 +46,31 @@ export async function checkImage(bytes: Uint8Array, name: string): Promise<Store
   }
 }
 
-/** Uploaded and example images by id, the oldest dropped beyond `capacity`. Only ids travel; no path from a client is ever opened. */
+/**
+ * Uploaded and example images by id, in memory, the oldest dropped beyond `capacity` images or
+ * `maxBytes` in all. Only ids travel; no path from a client is ever opened.
+ */
 export class ImageStore {
   private readonly images = new Map<string, StoredImage>();
-  constructor(private readonly capacity = 64) {}
+  private bytes = 0;
+  constructor(
+    private readonly capacity = 64,
+    private readonly maxBytes = 256 * 1024 * 1024,
+  ) {}
 
   put(img: StoredImage): StoredImage {
-    this.images.delete(img.id);
+    this.drop(img.id);
     this.images.set(img.id, img);
-    while (this.images.size > this.capacity) this.images.delete(this.images.keys().next().value!);
+    this.bytes += img.bytes.length;
+    while (this.images.size > 1 && (this.images.size > this.capacity || this.bytes > this.maxBytes)) this.drop(this.images.keys().next().value!);
     return img;
+  }
+
+  private drop(id: string): void {
+    const old = this.images.get(id);
+    if (!old) return;
+    this.bytes -= old.bytes.length;
+    this.images.delete(id);
   }
 
   get(id: string): StoredImage {
