@@ -1,10 +1,11 @@
 /**
- * npm run bench [-- --quick] [-- --only engine|speed|explain|methods|queue|browser]
+ * npm run bench [-- --quick] [-- --only engine|speed|explain|methods|queue|browser|app]
  * Prints markdown tables; every speed is shown beside a baseline measured in the same run.
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { appBench } from './app.js';
 import { browserBench } from './browser.js';
 import { engineBench } from './engine-step.js';
 import { explainBench } from './explain.js';
@@ -15,7 +16,7 @@ import { DEFAULT } from '../src/methods/neuromask/presets.js';
 import { PYTHON, torchVersion } from './python.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
-const SECTIONS = ['engine', 'speed', 'explain', 'methods', 'queue', 'browser'];
+const SECTIONS = ['engine', 'speed', 'explain', 'methods', 'queue', 'browser', 'app'];
 if (values.only !== undefined && !SECTIONS.includes(values.only)) {
   console.error(`--only takes ${SECTIONS.join(', ')}, not '${values.only}'`);
   process.exit(2);
@@ -53,6 +54,10 @@ if (wanted('queue')) {
 }
 if (wanted('browser')) {
   console.log(await browserBench({ steps: quick ? 10 : 30, fullExplanation: !quick }));
+  console.log();
+}
+if (wanted('app')) {
+  console.log(await appBench());
   console.log();
 }
 console.log(`Run time: ${((performance.now() - t0) / 60000).toFixed(1)} min; load average at the end ${loadavg()[0]!.toFixed(2)}.`);

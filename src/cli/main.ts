@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   worker: async () => (await import('./commands/worker.js')).registerWorker,
   status: async () => (await import('./commands/status.js')).registerStatus,
   retry: async () => (await import('./commands/retry.js')).registerRetry,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
 };
 
 /** The named command alone; every command for help, --version, or a name commander must reject. */

@@ -37,11 +37,15 @@ export interface LossPoint {
 export interface NeuroMaskProgress extends LossPoint {
   item: number;
   iterations: number;
+  /** The item's mask at this iteration (before its update), at input resolution; computed on demand. */
+  mask(): Float32Array;
 }
 
 export interface RunControl {
   onProgress?: (p: NeuroMaskProgress) => void;
   signal?: AbortSignal;
+  /** Awaited before every step: a run pauses while the promise it returns is pending (the web app's Pause). */
+  gate?: () => Promise<void>;
 }
 
 export interface Explanation {
@@ -185,6 +189,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
 
   let step = 0;
   for (; step < cfg.iterations && active.size > 0; step++) {
+    await control.gate?.();
     await stopPoint(control.signal);
     record(step);
     const r = await evaluate();
@@ -203,7 +208,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       for (const t of termNames) terms[t] = r[STEP.term(t)]!.data[k]!;
       const point = { iteration: step, total: r[STEP.loss]!.data[k]!, terms, targetProbability: p[targets[k]!]! };
       curves[k]!.push(point);
-      control.onProgress?.({ ...point, item: k, iterations: cfg.iterations });
+      control.onProgress?.({ ...point, item: k, iterations: cfg.iterations, mask: () => maskFromLogitsHost(slice(w, k), cfg.temperature, param, [H, W]) });
       if (block === 1) opts[k]!.step(slice(w, k), slice(grad, k), lr);
       else coarseStep(opts[k]!, slice(w, k), slice(grad, k), param[0], param[1], block, lr);
       if (monitors[k]!.update(slice(w, k))) {
