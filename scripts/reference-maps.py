@@ -91,7 +91,9 @@ def main():
         return mask_generator_fixtures(args.mask_generator, out)
     if args.rise_masks:
         return rise_mask_fixtures(args.rise_masks, out)
-    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
+    methods = args.methods.split(',')
+    if {'gradient', 'ig', 'smoothgrad', 'gradcam', 'occlusion'} & set(methods):
+        from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
     from torchray.attribution.extremal_perturbation import Perturbation, contrastive_reward, extremal_perturbation, simple_reward
     from torchray.attribution.rise import rise
 
@@ -102,7 +104,6 @@ def main():
     path = os.path.join(args.data, 'model.onnx')
     model = OnnxModule(path)  # takes the normalised tensor, as TorchRay's users call it
     pix_model = OnnxModule(path, normalise=(meta['mean'], meta['std']))  # takes [0, 1] pixels, as ours
-    methods = args.methods.split(',')
     wanted = args.photos.split(',') if args.photos else None
     report = {'settings': SETTINGS, 'photos': {}}
 
