@@ -71,7 +71,7 @@ def main():
     ap.add_argument('--captum', default='', help='needed for the maps only')
     ap.add_argument('--data', required=True)
     ap.add_argument('--out')
-    ap.add_argument('--methods', default='gradient,ig,smoothgrad,gradcam,occlusion,rise,ep')
+    ap.add_argument('--methods', default='gradient,ig,smoothgrad,gradcam,gradcam-torchray,occlusion,rise,ep')
     ap.add_argument('--photos', help='comma-separated subset of meta.json photos')
     ap.add_argument('--target', type=int, help='one class for every photo instead of the predicted one')
     ap.add_argument('--set', nargs='*', default=[])
@@ -96,6 +96,7 @@ def main():
         from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
     from torchray.attribution.extremal_perturbation import Perturbation, contrastive_reward, extremal_perturbation, simple_reward
     from torchray.attribution.rise import rise
+    from torchray.attribution.grad_cam import grad_cam
 
     os.makedirs(out, exist_ok=True)
     meta = json.load(open(os.path.join(args.data, 'meta.json')))
@@ -142,6 +143,10 @@ def main():
             up = LayerAttribution.interpolate(cam, (H, W), interpolate_mode='bilinear')
             save(name, 'grad-cam', up[0, 0].detach().numpy())
             rec['gradCamLayer'] = layer
+        if 'gradcam-torchray' in methods:
+            layer = meta['gradCamLayer']
+            cam = grad_cam(model, x.clone(), target, saliency_layer=model.layer(layer), resize=True)
+            save(name, 'grad-cam-torchray', cam[0, 0].detach().numpy())
         if 'occlusion' in methods:
             s = SETTINGS['occlusion']
             patch = s['patch'] or max(1, round(min(H, W) / 8))
