@@ -43,11 +43,11 @@ const reflect = (j: number, n: number): number => (n === 1 ? 0 : j === 0 ? 1 : j
  * bilinearly (align_corners false) to c·(cells+2) samples with c = ⌈(size + ⌈size/cells⌉)/cells⌉,
  * from which sample c + shift + i lands on pixel i; the shift is below ⌈size/cells⌉.
  */
-function riseAxis(size: number, cells: number): { lo: Int32Array; hi: Int32Array; t: Float32Array; origin: number; shifts: number } {
+function riseAxis(size: number, cells: number): { lo: Int32Array; hi: Int32Array; t: Float32Array; origin: number } {
   const cell = Math.ceil(size / cells);
   const c = Math.ceil((size + cell) / cells);
   const tp = taps(c * (cells + 2), cells + 2);
-  return { lo: tp.lo.map((j) => reflect(j, cells)), hi: tp.hi.map((j) => reflect(j, cells)), t: tp.t, origin: c, shifts: cell };
+  return { lo: tp.lo.map((j) => reflect(j, cells)), hi: tp.hi.map((j) => reflect(j, cells)), t: tp.t, origin: c };
 }
 
 /**
