@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'reference'))
-from onnx_torch import OnnxModule  # noqa: E402
+from onnx_torch import OnnxModule, stub_missing_imports  # noqa: E402
 
 # Our defaults, given to the reference methods (see each method's file in src/methods/).
 SETTINGS = {
@@ -68,28 +68,36 @@ def default_step(h, w):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--torchray', required=True)
-    ap.add_argument('--captum', required=True)
+    ap.add_argument('--captum', default='', help='needed for the maps only')
     ap.add_argument('--data', required=True)
     ap.add_argument('--out')
-    ap.add_argument('--methods', default='gradient,ig,smoothgrad,gradcam,occlusion,rise,ep')
+    ap.add_argument('--methods', default='gradient,ig,smoothgrad,gradcam,gradcam-torchray,occlusion,rise,ep')
     ap.add_argument('--photos', help='comma-separated subset of meta.json photos')
     ap.add_argument('--target', type=int, help='one class for every photo instead of the predicted one')
     ap.add_argument('--set', nargs='*', default=[])
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--mask-generator', metavar='H,W,STEP,SIGMA', nargs='*', default=[],
                     help='instead of maps: TorchRay MaskGenerator outputs for seeded parameters')
+    ap.add_argument('--rise-masks', metavar='H,W,CELLS', nargs='*', default=[],
+                    help='instead of maps: TorchRay RISE masks for seeded grids and shifts')
     args = ap.parse_args()
     parse_set(args.set)
     sys.path.insert(0, args.torchray)
     sys.path.insert(0, args.captum)
-    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
-    from torchray.attribution.extremal_perturbation import Perturbation, contrastive_reward, extremal_perturbation, simple_reward
-    from torchray.attribution.rise import rise
-
+    stub_missing_imports()
     torch.set_num_threads(args.threads)
     out = args.out or args.data
     if args.mask_generator:
         return mask_generator_fixtures(args.mask_generator, out)
+    if args.rise_masks:
+        return rise_mask_fixtures(args.rise_masks, out)
+    methods = args.methods.split(',')
+    if {'gradient', 'ig', 'smoothgrad', 'gradcam', 'occlusion'} & set(methods):
+        from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
+    from torchray.attribution.extremal_perturbation import Perturbation, contrastive_reward, extremal_perturbation, simple_reward
+    from torchray.attribution.rise import rise
+    from torchray.attribution.grad_cam import grad_cam
+
     os.makedirs(out, exist_ok=True)
     meta = json.load(open(os.path.join(args.data, 'meta.json')))
     H, W = meta['size']
@@ -97,7 +105,6 @@ def main():
     path = os.path.join(args.data, 'model.onnx')
     model = OnnxModule(path)  # takes the normalised tensor, as TorchRay's users call it
     pix_model = OnnxModule(path, normalise=(meta['mean'], meta['std']))  # takes [0, 1] pixels, as ours
-    methods = args.methods.split(',')
     wanted = args.photos.split(',') if args.photos else None
     report = {'settings': SETTINGS, 'photos': {}}
 
@@ -136,6 +143,10 @@ def main():
             up = LayerAttribution.interpolate(cam, (H, W), interpolate_mode='bilinear')
             save(name, 'grad-cam', up[0, 0].detach().numpy())
             rec['gradCamLayer'] = layer
+        if 'gradcam-torchray' in methods:
+            layer = meta['gradCamLayer']
+            cam = grad_cam(model, x.clone(), target, saliency_layer=model.layer(layer), resize=True)
+            save(name, 'grad-cam-torchray', cam[0, 0].detach().numpy())
         if 'occlusion' in methods:
             s = SETTINGS['occlusion']
             patch = s['patch'] or max(1, round(min(H, W) / 8))
@@ -186,6 +197,25 @@ def mask_generator_fixtures(geometries, out):
         np.save(stem + '.params.npy', p[0, 0].numpy().astype(np.float32))
         np.save(stem + '.full.npy', full[0, 0].numpy().astype(np.float32))
         print(stem, list(p.shape), list(full.shape), list(cropped.shape))
+
+
+def rise_mask_fixtures(geometries, out, count=4):
+    """TorchRay's RISE masks: its _upsample_reflect of a 0/1 grid to (size + cell), cropped at a shift below one cell."""
+    from torchray.attribution.rise import _upsample_reflect
+    os.makedirs(out, exist_ok=True)
+    for spec in geometries:
+        h, w, cells = (int(v) for v in spec.split(','))
+        cell = [int(np.ceil(s / cells)) for s in (h, w)]
+        g = torch.Generator().manual_seed(0)
+        grid = (torch.rand(count, 1, cells, cells, generator=g) < 0.5).float()
+        up = _upsample_reflect(grid, (h + cell[0], w + cell[1]))
+        shifts = torch.stack([torch.randint(0, cell[0], (count,), generator=g), torch.randint(0, cell[1], (count,), generator=g)], dim=1)
+        masks = torch.stack([up[i, 0, sy:sy + h, sx:sx + w] for i, (sy, sx) in enumerate(shifts.tolist())])
+        stem = os.path.join(out, f'rise-mask-{h}x{w}-cells{cells}')
+        np.save(stem + '.grid.npy', grid[:, 0].numpy().astype(np.float32))
+        np.save(stem + '.shift.npy', shifts.numpy().astype(np.float32))
+        np.save(stem + '.mask.npy', masks.numpy().astype(np.float32))
+        print(stem, list(grid.shape), shifts.tolist(), list(masks.shape))
 
 
 if __name__ == '__main__':

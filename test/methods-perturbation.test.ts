@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ImageInput } from '../src/image/load.js';
 import { extremalPerturbation, extremalPerturbationMethod, ExtremalPerturbationOptionsSchema } from '../src/methods/extremal-perturbation.js';
-import { meaningfulPerturbation, meaningfulPerturbationMethod, MeaningfulPerturbationOptionsSchema } from '../src/methods/meaningful-perturbation.js';
+import { meaningfulPerturbation, meaningfulPerturbationMethod, meaningfulPerturbationObjective, MeaningfulPerturbationOptionsSchema } from '../src/methods/meaningful-perturbation.js';
+import { gaussianBlur } from '../src/image/baseline.js';
 import { occlusionMethod, OcclusionOptionsSchema } from '../src/methods/occlusion.js';
 import { PERTURBATION_METHODS } from '../src/methods/perturbation-methods.js';
 import { riseMaskSampler, riseMethod, RiseOptionsSchema } from '../src/methods/rise.js';
@@ -155,6 +156,64 @@ describe('RISE', () => {
 });
 
 describe('meaningful perturbation', () => {
+  it("computes the paper's objective and its gradient (checked against float64 finite differences)", async () => {
+    // Fong & Vedaldi (2017), eq. 3 without jitter: λ1·‖1 − m‖₁ + λ2·Σ‖∇m‖_β^β + f_c(Φ(x0; m)),
+    // Φ = m·x0 + (1 − m)·blur(x0), f_c the softmax probability; ours writes both sums as means.
+    // Evaluated here by hand in float64 on a linear model, the mask at full resolution (no upsampling).
+    const n = 6;
+    const [K, C] = [3, 3];
+    const Wt = randn(K * C * n * n, 21, 0.5);
+    const base = linearClassifier(Wt, [0.1, -0.2, 0.3], n, 'rgb');
+    const spec = { ...base.spec, mean: [0.4, 0.5, 0.6], std: [0.2, 0.3, 0.25] };
+    const engine = engineFor({ ...base, name: `${base.name}-mp-objective`, spec });
+    const pixels = uniform(C * n * n, 0, 1, 22);
+    const image = { source: '<bytes>', height: n, width: n, channels: C, pixels } as ImageInput;
+    const o = MeaningfulPerturbationOptionsSchema.parse({ maskScale: 1, blurSigma: 1.5, l1: 0.3, tv: 2, beta: 3 });
+    const target = 1;
+    const blurred = gaussianBlur(pixels, C, n, n, o.blurSigma);
+    const objective = (w: ArrayLike<number>): number => {
+      const m = Array.from(w, (v) => 1 / (1 + Math.exp(-v)));
+      const l1 = m.reduce((a, v) => a + (1 - v), 0) / (n * n);
+      let dy = 0;
+      let dx = 0;
+      for (let y = 0; y < n; y++)
+        for (let x = 0; x < n; x++) {
+          if (y + 1 < n) dy += Math.abs(m[(y + 1) * n + x]! - m[y * n + x]!) ** o.beta;
+          if (x + 1 < n) dx += Math.abs(m[y * n + x + 1]! - m[y * n + x]!) ** o.beta;
+        }
+      const tv = dy / ((n - 1) * n) + dx / (n * (n - 1));
+      const logits = [0.1, -0.2, 0.3];
+      for (let k = 0; k < K; k++)
+        for (let ch = 0; ch < C; ch++)
+          for (let i = 0; i < n * n; i++) {
+            const j = ch * n * n + i;
+            const phi = m[i]! * pixels[j]! + (1 - m[i]!) * blurred[j]!;
+            logits[k]! += Wt[k * C * n * n + j]! * ((phi - spec.mean[ch]!) / spec.std[ch]!);
+          }
+      const z = Math.max(...logits);
+      const e = logits.map((l) => Math.exp(l - z));
+      return o.l1 * l1 + o.tv * tv + e[target]! / e.reduce((a, v) => a + v, 0);
+    };
+    const f = await meaningfulPerturbationObjective(engine, image, target, o);
+    assert.deepEqual(f.param, [n, n]);
+    const w = randn(n * n, 23, 1.5);
+    const r = await f.evaluate(w);
+    const want = objective(w);
+    assert.ok(Math.abs(r.loss - want) < 1e-5 * Math.max(1, Math.abs(want)), `loss ${r.loss}, by hand ${want}`);
+    const h = 1e-5;
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < w.length; i++) {
+      const [up, down] = [Float64Array.from(w), Float64Array.from(w)];
+      up[i]! += h;
+      down[i]! -= h;
+      const fd = (objective(up) - objective(down)) / (2 * h);
+      worst = Math.max(worst, Math.abs(r.grad[i]! - fd));
+      scale = Math.max(scale, Math.abs(fd));
+    }
+    assert.ok(scale > 1e-3 && worst < 1e-4 * scale + 1e-7, `max |grad − finite difference| ${worst} (largest ${scale})`);
+  });
+
   it('lowers its loss and deletes most where the model reads', async () => {
     const engine = engineFor(squareClassifier());
     // A 16 px input at the default scale 8 would leave a 2×2 mask; 2 gives 8×8 cells.

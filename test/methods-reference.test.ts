@@ -6,12 +6,13 @@ import { decodeNpy } from '../src/io/npy.js';
 import { pearsonCorrelation } from '../src/metrics/rank-correlation.js';
 import { explain } from '../src/methods/explain.js';
 import { appendSmoothMask, smoothMaskGeometry } from '../src/methods/extremal/smooth-mask.js';
+import { riseMask } from '../src/methods/rise.js';
 import { loadClassifier } from '../src/models/classifier.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { writeModel } from '../src/onnx/write.js';
 import { Engine } from '../src/runtime/engine.js';
 import { createSession } from '../src/runtime/session.js';
-import { EP_MASK_FIXTURES, REFERENCE_FIXTURES } from './fixtures/index.js';
+import { EP_MASK_FIXTURES, REFERENCE_FIXTURES, RISE_MASK_FIXTURES } from './fixtures/index.js';
 
 // Each method against its reference implementation (captum / TorchRay, run once in PyTorch on the
 // same model and pixels by scripts/reference-maps.py). No Python here: the maps are fixtures.
@@ -45,6 +46,26 @@ describe("extremal perturbation's mask generator", () => {
       const c = r['cropped']!.data;
       for (const [y, xx] of [[0, 0], [f.size - 1, f.size - 1], [5, 3]] as const)
         assert.equal(c[y * f.size + xx], m[(y + geo.offset) * fw + xx + geo.offset]);
+    });
+  }
+});
+
+describe("RISE's masks", () => {
+  for (const f of RISE_MASK_FIXTURES) {
+    it(`equal TorchRay's rise masks at ${f.height}×${f.width}, ${f.cells} cells (reflected grid, bilinear, shifted crop)`, () => {
+      const stem = `test/fixtures/reference/rise-mask-${f.height}x${f.width}-cells${f.cells}`;
+      const grids = npy(`${stem}.grid.npy`);
+      const shifts = npy(`${stem}.shift.npy`);
+      const ref = npy(`${stem}.mask.npy`);
+      const [n] = grids.shape as [number];
+      const G = f.cells * f.cells;
+      const size = f.height * f.width;
+      for (let k = 0; k < n; k++) {
+        const m = riseMask(grids.data.subarray(k * G, (k + 1) * G), f.height, f.width, f.cells, shifts.data[2 * k]!, shifts.data[2 * k + 1]!);
+        let worst = 0;
+        for (let i = 0; i < size; i++) worst = Math.max(worst, Math.abs(m[i]! - ref.data[k * size + i]!));
+        assert.ok(worst < 1e-5, `mask ${k}: max |ours − TorchRay| ${worst}`);
+      }
     });
   }
 });

@@ -86,7 +86,11 @@ for (const photo of meta.photos) {
       const [a, b] = [await run('smoothgrad', {}, 0), await run('smoothgrad', {}, 1)];
       await compare(m, a, 'smoothgrad', { noiseFloorPearson: pearsonCorrelation(a, b), noiseFloorSpearman: spearman(a, b) });
     }
-    if (m === 'grad-cam') await compare(m, await run('grad-cam', {}), 'grad-cam');
+    if (m === 'grad-cam') {
+      const ours = await run('grad-cam', {});
+      await compare(m, ours, 'grad-cam');
+      await compare(m, ours, 'grad-cam-torchray');
+    }
     if (m === 'occlusion') await compare(m, await run('occlusion', { fill: 'mean' }), 'occlusion');
     if (m === 'rise') {
       const [a, b] = [await run('rise', {}, 0), await run('rise', {}, 1)];

@@ -5,6 +5,10 @@ Flatten/Reshape, MatMul/Gemm). Every node is a submodule named after its first o
 reference method that hooks a layer (captum's LayerGradCam, TorchRay's saliency_layer) can take
 any tensor of the graph by name: `model.layer("<tensor name>")`.
 """
+import re
+import sys
+import types
+
 import onnx
 import onnx.numpy_helper
 import torch
@@ -112,3 +116,24 @@ class OnnxModule(torch.nn.Module):
             args = [env[i] if i in env else self.consts.get(i) for i in ins]
             env[outs[0]] = self.nodes[key](*args)
         return env[self.output_name]
+
+
+def stub_missing_imports():
+    """TorchRay imports matplotlib and PIL for its debug plots and image helpers only, and packaging
+    for a version check: stand-ins if absent (pass --torchray a folder holding only torchray/, since
+    TorchRay's checkout has a `packaging/` folder of its own)."""
+    for name in ('matplotlib', 'matplotlib.pyplot', 'PIL', 'PIL.Image'):
+        try:
+            __import__(name)
+        except ImportError:
+            sys.modules[name] = types.ModuleType(name)
+            parent, _, child = name.rpartition('.')
+            if parent:
+                setattr(sys.modules[parent], child, sys.modules[name])
+    try:
+        from packaging import version  # noqa: F401  (TorchRay's version check)
+    except ImportError:
+        v = types.ModuleType('packaging.version')
+        v.parse = lambda s: tuple(int(n) for n in re.findall(r'\d+', s)[:3])
+        sys.modules['packaging'] = types.ModuleType('packaging')
+        sys.modules['packaging'].version = sys.modules['packaging.version'] = v

@@ -135,15 +135,27 @@ export interface ExtremalPerturbationRun {
   seconds: number;
 }
 
-/** Optimise one smooth mask per area for one image and target (TorchRay's preservation game). */
-export async function extremalPerturbation(
-  engine: Engine,
-  image: ImageInput,
-  target: number,
-  o: ExtremalPerturbationOptions,
-  control: Pick<MethodContext, 'signal' | 'onProgress'> = {},
-): Promise<ExtremalPerturbationRun> {
-  const t0 = performance.now();
+/** One evaluation of the step graph: the mask, reward and area loss at `params`, and their gradient. */
+export interface ExtremalStepResult {
+  /** [A, H, W] masks generated from the parameters (before the update). */
+  mask: Float32Array;
+  /** Per area. */
+  reward: Float32Array;
+  area: Float32Array;
+  /** Gradient of Σ(area loss − reward) for the parameters, [A, h, w]. */
+  grad: Float32Array;
+}
+
+/** The step graph of one image and target, ready to evaluate at any parameters (the optimiser's and the reference traces'). */
+export interface ExtremalStepper {
+  geo: SmoothMaskGeometry;
+  step: number;
+  sigma: number;
+  /** Step `it` decides the flip (TorchRay flips on even steps when jittering); `weight` is the area loss weight. */
+  evaluate(params: Float32Array, it: number, weight: number): Promise<ExtremalStepResult>;
+}
+
+export async function extremalStepper(engine: Engine, image: ImageInput, target: number, o: ExtremalPerturbationOptions): Promise<ExtremalStepper> {
   const c = engine.classifier;
   const [H, W] = c.spec.inputSize;
   const C = engine.channels;
@@ -151,7 +163,6 @@ export async function extremalPerturbation(
   const step = o.step ?? Math.max(1, Math.round((7 * Math.min(H, W)) / 224));
   const sigma = o.sigma ?? 3 * step;
   const geo = smoothMaskGeometry(H, W, step, sigma);
-  const P = geo.param[0] * geo.param[1];
   const M = geo.full[0] * geo.full[1];
 
   const mean = Array.from({ length: C }, (_, i) => c.spec.mean[i] ?? c.spec.mean[0]!);
@@ -168,6 +179,37 @@ export async function extremalPerturbation(
 
   const key = `extremal-perturbation:${JSON.stringify({ step, sigma, L: o.levels, reward: o.reward })}`;
   const session = await engine.session(key, String(A), async () => (await engine.prepare(A), buildGraph(engine, { areas: A, geo, levels: o.levels, reward: o.reward })));
+  return {
+    geo,
+    step,
+    sigma,
+    async evaluate(params, it, weight) {
+      const r = await session.run({
+        [EP.params]: { data: params, dims: [A, 1, ...geo.param] },
+        [EP.flip]: { data: o.jitter && it % 2 === 0 ? reversal : identity, dims: [W, W] },
+        [EP.pyramid]: { data: pyramid, dims: [1, o.levels, C, H, W] },
+        [EP.reference]: { data: reference, dims: [A, M] },
+        [EP.weight]: { data: Float32Array.of(weight), dims: [1] },
+        [EP.target]: { data: onehot, dims: [A, c.numClasses] },
+      });
+      return { mask: r[EP.mask]!.data, reward: r[EP.reward]!.data, area: r[EP.area]!.data, grad: r[EP.grad]!.data };
+    },
+  };
+}
+
+/** Optimise one smooth mask per area for one image and target (TorchRay's preservation game). */
+export async function extremalPerturbation(
+  engine: Engine,
+  image: ImageInput,
+  target: number,
+  o: ExtremalPerturbationOptions,
+  control: Pick<MethodContext, 'signal' | 'onProgress'> = {},
+): Promise<ExtremalPerturbationRun> {
+  const t0 = performance.now();
+  const [H, W] = engine.classifier.spec.inputSize;
+  const A = o.areas.length;
+  const stepper = await extremalStepper(engine, image, target, o);
+  const P = stepper.geo.param[0] * stepper.geo.param[1];
   const p = new Float32Array(A * P).fill(1);
   const velocity = new Float32Array(A * P);
   let weight = o.areaWeight;
@@ -176,21 +218,14 @@ export async function extremalPerturbation(
 
   for (let it = 0; it < o.iterations; it++) {
     await stopPoint(control.signal);
-    const r = await session.run({
-      [EP.params]: { data: p, dims: [A, 1, ...geo.param] },
-      [EP.flip]: { data: o.jitter && it % 2 === 0 ? reversal : identity, dims: [W, W] },
-      [EP.pyramid]: { data: pyramid, dims: [1, o.levels, C, H, W] },
-      [EP.reference]: { data: reference, dims: [A, M] },
-      [EP.weight]: { data: Float32Array.of(weight), dims: [1] },
-      [EP.target]: { data: onehot, dims: [A, c.numClasses] },
-    });
-    const reward = r[EP.reward]!.data.reduce((s, v) => s + v, 0);
-    const area = r[EP.area]!.data.reduce((s, v) => s + v, 0);
+    const r = await stepper.evaluate(p, it, weight);
+    const reward = r.reward.reduce((s, v) => s + v, 0);
+    const area = r.area.reduce((s, v) => s + v, 0);
     lossCurve.push({ loss: area - reward, reward, area });
     // TorchRay returns the mask of its last step, generated before that step's update.
-    mask = r[EP.mask]!.data;
+    mask = r.mask;
     // SGD as PyTorch's with dampening = momentum (the buffer starts at the first gradient).
-    const g = r[EP.grad]!.data;
+    const g = r.grad;
     for (let i = 0; i < p.length; i++) {
       velocity[i] = it === 0 ? g[i]! : o.momentum * velocity[i]! + (1 - o.momentum) * g[i]!;
       p[i] = Math.min(1, Math.max(0, p[i]! - o.learningRate * velocity[i]!));
@@ -199,7 +234,7 @@ export async function extremalPerturbation(
     control.onProgress?.(it + 1, o.iterations);
   }
   const masks = o.areas.map((_, a) => mask.slice(a * H * W, (a + 1) * H * W));
-  return { masks, lossCurve, step, sigma, seconds: (performance.now() - t0) / 1000 };
+  return { masks, lossCurve, step: stepper.step, sigma: stepper.sigma, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** Extremal Perturbation (Fong, Patrick & Vedaldi 2019): the map is the mask for the first area. */

@@ -90,15 +90,14 @@ export interface MeaningfulPerturbationRun {
   seconds: number;
 }
 
-/** Optimise the deletion-game mask for one image and target. */
-export async function meaningfulPerturbation(
-  engine: Engine,
-  image: ImageInput,
-  target: number,
-  o: MeaningfulPerturbationOptions,
-  control: Pick<MethodContext, 'signal' | 'onProgress'> = {},
-): Promise<MeaningfulPerturbationRun> {
-  const t0 = performance.now();
+/** The objective of one image and target, ready to evaluate at any mask logits [h·w] (the mask grid of `maskScale`). */
+export interface MeaningfulPerturbationObjective {
+  param: [number, number];
+  /** The loss λ1·mean(1 − m) + λ2·Σ_axes mean|Δm|^β + p(target | blend), p alone, and d loss / d logits. */
+  evaluate(logits: Float32Array): Promise<{ loss: number; probability: number; grad: Float32Array }>;
+}
+
+export async function meaningfulPerturbationObjective(engine: Engine, image: ImageInput, target: number, o: MeaningfulPerturbationOptions): Promise<MeaningfulPerturbationObjective> {
   const c = engine.classifier;
   const [H, W] = c.spec.inputSize;
   const C = engine.channels;
@@ -112,14 +111,35 @@ export async function meaningfulPerturbation(
     [MP.blurred]: { data: gaussianBlur(image.pixels, C, H, W, o.blurSigma), dims: [1, C, H, W] },
     [MP.target]: { data: onehot, dims: [1, c.numClasses] },
   };
+  return {
+    param,
+    async evaluate(logits) {
+      const r = await session.run({ ...feeds, [MP.w]: { data: logits, dims: [1, 1, ...param] } });
+      return { loss: r[MP.loss]!.data[0]!, probability: r[MP.prob]!.data[0]!, grad: r[MP.grad]!.data };
+    },
+  };
+}
+
+/** Optimise the deletion-game mask for one image and target. */
+export async function meaningfulPerturbation(
+  engine: Engine,
+  image: ImageInput,
+  target: number,
+  o: MeaningfulPerturbationOptions,
+  control: Pick<MethodContext, 'signal' | 'onProgress'> = {},
+): Promise<MeaningfulPerturbationRun> {
+  const t0 = performance.now();
+  const [H, W] = engine.classifier.spec.inputSize;
+  const objective = await meaningfulPerturbationObjective(engine, image, target, o);
+  const { param } = objective;
   const w = new Float32Array(param[0] * param[1]).fill(o.initLogit);
   const opt = adam(w.length, { lr: o.learningRate });
   const lossCurve: MeaningfulPerturbationRun['lossCurve'] = [];
   for (let it = 0; it < o.iterations; it++) {
     await stopPoint(control.signal);
-    const r = await session.run({ ...feeds, [MP.w]: { data: w, dims: [1, 1, ...param] } });
-    lossCurve.push({ loss: r[MP.loss]!.data[0]!, probability: r[MP.prob]!.data[0]! });
-    opt.step(w, r[MP.grad]!.data);
+    const r = await objective.evaluate(w);
+    lossCurve.push({ loss: r.loss, probability: r.probability });
+    opt.step(w, r.grad);
     control.onProgress?.(it + 1, o.iterations);
   }
   return { mask: maskFromLogitsHost(w, 1, param, [H, W]), lossCurve, seconds: (performance.now() - t0) / 1000 };

@@ -35,37 +35,62 @@ function taps(size: number, n: number): { lo: Int32Array; hi: Int32Array; t: Flo
   return { lo, hi, t };
 }
 
+/** Index into a row of n cells of cell j of that row reflected by one cell on each side (PyTorch's `reflect` pad of 1). */
+const reflect = (j: number, n: number): number => (n === 1 ? 0 : j === 0 ? 1 : j === n + 1 ? n - 2 : j - 1);
+
 /**
- * RISE's masks (Petsiuk et al. 2018), one per call, reproducible from `seed`: a (cells+1)² grid of
- * Bernoulli(p) cells, upsampled bilinearly to (cells+1)·⌈H/cells⌉ and cropped to H×W at a random
- * offset of less than one cell, so cell borders do not sit at the same pixels in every mask.
+ * One axis of TorchRay's RISE mask: the cells grid reflected by one cell each side, upsampled
+ * bilinearly (align_corners false) to c·(cells+2) samples with c = ⌈(size + ⌈size/cells⌉)/cells⌉,
+ * from which sample c + shift + i lands on pixel i; the shift is below ⌈size/cells⌉.
+ */
+function riseAxis(size: number, cells: number): { lo: Int32Array; hi: Int32Array; t: Float32Array; origin: number } {
+  const cell = Math.ceil(size / cells);
+  const c = Math.ceil((size + cell) / cells);
+  const tp = taps(c * (cells + 2), cells + 2);
+  return { lo: tp.lo.map((j) => reflect(j, cells)), hi: tp.hi.map((j) => reflect(j, cells)), t: tp.t, origin: c };
+}
+
+/**
+ * TorchRay's RISE mask for one `cells`×`cells` grid of 0/1 (row-major) and a shift of `dy` rows
+ * and `dx` columns (each below ⌈size/cells⌉): see {@link riseAxis}. The same as its `rise` builds.
+ */
+export function riseMask(grid: ArrayLike<number>, height: number, width: number, cells: number, dy: number, dx: number): Float32Array {
+  return riseMasker(height, width, cells)(grid, dy, dx);
+}
+
+function riseMasker(height: number, width: number, cells: number): (grid: ArrayLike<number>, dy: number, dx: number) => Float32Array {
+  const rows = riseAxis(height, cells);
+  const cols = riseAxis(width, cells);
+  const tmp = new Float32Array(height * cells);
+  return (grid, dy, dx) => {
+    for (let y = 0; y < height; y++) {
+      const u = rows.origin + dy + y;
+      const [lo, hi, t] = [rows.lo[u]!, rows.hi[u]!, rows.t[u]!];
+      for (let b = 0; b < cells; b++) tmp[y * cells + b] = (1 - t) * grid[lo * cells + b]! + t * grid[hi * cells + b]!;
+    }
+    const mask = new Float32Array(height * width);
+    for (let x = 0; x < width; x++) {
+      const u = cols.origin + dx + x;
+      const [lo, hi, t] = [cols.lo[u]!, cols.hi[u]!, cols.t[u]!];
+      for (let y = 0; y < height; y++) mask[y * width + x] = (1 - t) * tmp[y * cells + lo]! + t * tmp[y * cells + hi]!;
+    }
+    return mask;
+  };
+}
+
+/**
+ * RISE's masks (Petsiuk et al. 2018) as TorchRay's `rise` draws them, one per call, reproducible
+ * from `seed`: a cells² grid of Bernoulli(p) cells (1 = kept), then a random shift of less than
+ * one cell per axis ({@link riseMask}).
  */
 export function riseMaskSampler(height: number, width: number, cells: number, p: number, seed: number): () => Float32Array {
   const r = rng(seed);
-  const g = cells + 1;
-  const cellH = Math.ceil(height / cells);
-  const cellW = Math.ceil(width / cells);
-  const rows = taps(g * cellH, g);
-  const cols = taps(g * cellW, g);
-  const grid = new Float32Array(g * g);
-  const tmp = new Float32Array(height * g);
+  const masker = riseMasker(height, width, cells);
+  const grid = new Float32Array(cells * cells);
+  const [cellH, cellW] = [Math.ceil(height / cells), Math.ceil(width / cells)];
   return () => {
     for (let i = 0; i < grid.length; i++) grid[i] = r() < p ? 1 : 0;
-    const dy = Math.floor(r() * cellH);
-    const dx = Math.floor(r() * cellW);
-    for (let y = 0; y < height; y++) {
-      const lo = rows.lo[y + dy]!;
-      const hi = rows.hi[y + dy]!;
-      const t = rows.t[y + dy]!;
-      for (let b = 0; b < g; b++) tmp[y * g + b] = (1 - t) * grid[lo * g + b]! + t * grid[hi * g + b]!;
-    }
-    const mask = new Float32Array(height * width);
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++) {
-        const t = cols.t[x + dx]!;
-        mask[y * width + x] = (1 - t) * tmp[y * g + cols.lo[x + dx]!]! + t * tmp[y * g + cols.hi[x + dx]!]!;
-      }
-    return mask;
+    return masker(grid, Math.floor(r() * cellH), Math.floor(r() * cellW));
   };
 }
 
