@@ -29,9 +29,13 @@ describe('neuromask CLI', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /malamute .*class 249/);
     const out = join(dir, 'out', 'dog');
-    assert.deepEqual(readdirSync(out).sort(), ['evolution.gif', 'mask.npy', 'mask.png', 'masked.png', 'overlay.png', 'result.json']);
+    assert.deepEqual(readdirSync(out).sort(), ['evolution.gif', 'map.npy', 'mask.npy', 'mask.png', 'masked.png', 'overlay.png', 'result.json']);
     const npy = decodeNpy(readFileSync(join(out, 'mask.npy')));
     assert.deepEqual(npy.shape, [224, 224]);
+    // map.npy: the refined map, zero where the mask is and at least the mask everywhere.
+    const map = decodeNpy(readFileSync(join(out, 'map.npy')));
+    assert.deepEqual(map.shape, [224, 224]);
+    assert.ok(map.data.every((v, i) => v >= npy.data[i]! - 1e-6), 'map ≥ mask');
     const png = await sharp(join(out, 'mask.png')).raw().toBuffer({ resolveWithObject: true });
     assert.equal(png.info.width, 224);
     // mask.png is the .npy mask quantised to 8 bits.

@@ -152,7 +152,7 @@ describe('queue: dataset runs as BullMQ jobs', { skip: NO_REDIS }, () => {
     assert.equal(local.code, 0, local.stderr);
 
     const names = await files(join(tmp, 'xl'));
-    assert.equal(names.length, 60, names.join('\n')); // 10 images × 6 files
+    assert.equal(names.length, 70, names.join('\n')); // 10 images × 7 files
     assert.deepEqual(await files(join(tmp, 'xq')), names);
     for (const f of names.filter((n) => !n.endsWith('result.json'))) assert.ok((await readFile(join(tmp, 'xl', f))).equals(await readFile(join(tmp, 'xq', f))), f);
     // result.json: the same but the timings.

@@ -32,7 +32,7 @@ export async function computePair(engine: Engine, image: ImageInput, item: EvalI
   const t = r.target.index;
   const del = await deletionInsertion(engine, image, r.map, t, { mode: 'deletion' });
   const ins = await deletionInsertion(engine, image, r.map, t, { mode: 'insertion' });
-  const mask = MASK_METHODS.has(method);
+  const mask = MASK_METHODS.has(method) ? (r.mask ?? r.map) : undefined;
   const result: BaseResult = {
     image: item.id,
     source: item.source,
@@ -40,8 +40,8 @@ export async function computePair(engine: Engine, image: ImageInput, item: EvalI
     target: r.target,
     deletionAuc: del.auc,
     insertionAuc: ins.auc,
-    maskArea: mask ? maskArea(r.map) : null,
-    maskedProbability: mask ? await maskedProbability(engine, image, r.map, t, MASKED_BASELINE) : null,
+    maskArea: mask ? maskArea(mask) : null,
+    maskedProbability: mask ? await maskedProbability(engine, image, mask, t, MASKED_BASELINE) : null,
     seconds: r.cost.seconds,
     forwardPasses: r.cost.forwardPasses,
     backwardPasses: r.cost.backwardPasses,

@@ -17,12 +17,13 @@ export interface WriteOptions {
 
 /** The Explanation without its arrays: what result.json holds. */
 export function explanationSummary(e: Explanation): Record<string, unknown> {
-  const { mask: _m, maskLogits: _l, history, ...rest } = e;
+  const { mask: _m, map: _s, maskLogits: _l, history, ...rest } = e;
   return { ...rest, historyIterations: history.map((h) => h.iteration) };
 }
 
 /**
- * mask.png, overlay.png, masked.png, mask.npy, result.json (and evolution.gif with a history),
+ * mask.png, overlay.png, masked.png, mask.npy, map.npy (the saliency map metrics rank), result.json
+ * (and evolution.gif with a history),
  * written into a temporary folder that is renamed into place only when complete.
  */
 export async function writeExplanation(dir: string, e: Explanation, image: ImageInput, o: WriteOptions): Promise<void> {
@@ -35,6 +36,7 @@ export async function writeExplanation(dir: string, e: Explanation, image: Image
         ['overlay.png', await overlayPng(image.display, h, w, e.mask, { colormap: o.colormap, alpha: o.alpha })],
         ['masked.png', await maskedPng(image.display, h, w, e.mask)],
         ['mask.npy', encodeNpy(e.mask, [h, w])],
+        ['map.npy', encodeNpy(e.map, [h, w])],
         ['result.json', JSON.stringify({ ...explanationSummary(e), ...(o.settings ? { settings: o.settings } : {}) }, null, 2)],
       ];
       if (e.history.length > 1) {

@@ -9,7 +9,7 @@ import { versions } from '../util/versions.js';
 
 /** overlay.png, map.png (min-max normalised), map.npy (raw values) and result.json, atomically. */
 export async function writeMethodResult(dir: string, r: MethodResult, image: ImageInput, o: WriteOptions): Promise<void> {
-  const { map, ...rest } = r;
+  const { map, mask: _mask, ...rest } = r;
   await writeFolderAtomic(
     dir,
     async () => [

@@ -24,6 +24,11 @@ export interface MethodResult extends AttributionMap {
   modelOutput?: ModelOutputInfo;
   /** The classifier's preprocessing (set by `explain`). */
   preprocess?: PreprocessSpec;
+  /**
+   * A mask method's mask in [0, 1] when its map is not the mask itself (NeuroMask's default map
+   * refines the mask); mask area and masked probability are measured on it.
+   */
+  mask?: Float32Array;
 }
 
 /**

@@ -13,6 +13,6 @@ export const neuromaskMethod = defineMethod({
       ...(ctx.onProgress ? { onProgress: (p: { iteration: number; iterations: number }) => ctx.onProgress!(p.iteration + 1, p.iterations) } : {}),
     };
     const [e] = await neuromask(ctx.engine, [{ image, target }], { ...options, seed: ctx.seed, batchSize: 1 }, control);
-    return { method: 'neuromask', map: e!.mask, height: e!.height, width: e!.width, target: e!.target, cost: e!.cost, options: { ...options, config: e!.config } };
+    return { method: 'neuromask', map: e!.map, ...(e!.map !== e!.mask ? { mask: e!.mask } : {}), height: e!.height, width: e!.width, target: e!.target, cost: e!.cost, options: { ...options, config: e!.config } };
   },
 });

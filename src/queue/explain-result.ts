@@ -26,8 +26,8 @@ type StoredExplain =
 
 /**
  * Computes one image as a single-process `explain` would (NeuroMask one image per batch) and writes
- * `result.json` and `maps.npy` into `tmp`: for NeuroMask the mask then each history frame, stacked
- * as [1 + frames, h, w]; for the other methods the map as [1, h, w].
+ * `result.json` and `maps.npy` into `tmp`: for NeuroMask the mask, the map, then each history frame,
+ * stacked as [2 + frames, h, w]; for the other methods the map as [1, h, w].
  */
 export async function computeExplain(engine: Engine, store: Store, k: ResultKey, tmp: string, signal?: AbortSignal): Promise<{ json: string; npy: string }> {
   const image = await loadImage(store.inputPath(k.image), engine.classifier.spec);
@@ -42,10 +42,10 @@ export async function computeExplain(engine: Engine, store: Store, k: ResultKey,
     const initLogits = initMask !== null ? decodeNpy(await readFile(store.inputPath(initMask))).data : undefined;
     const [e] = await neuromask(engine, [{ image, ...target, ...(initLogits ? { initLogits } : {}) }], { ...options, batchSize: 1 }, signal ? { signal } : {});
     stored = { kind: 'neuromask', summary: explanationSummary(e!) };
-    maps = [e!.mask, ...e!.history.map((f) => f.mask)];
+    maps = [e!.mask, e!.map, ...e!.history.map((f) => f.mask)];
     [h, w] = [e!.height, e!.width];
   } else {
-    const { map, ...result } = await explain(engine, image, { method: k.method, ...target, seed: k.seed, options, ...(signal ? { signal } : {}) });
+    const { map, mask: _mask, ...result } = await explain(engine, image, { method: k.method, ...target, seed: k.seed, options, ...(signal ? { signal } : {}) });
     stored = { kind: 'method', result };
     maps = [map];
     [h, w] = [result.height, result.width];
@@ -73,15 +73,16 @@ export async function readExplain(store: Store, k: ResultKey, image: ImageInput,
   const frame = (i: number) => data.slice(i * h * w, (i + 1) * h * w);
   if (stored.kind === 'method') return { kind: 'method', result: { ...stored.result, map: frame(0) } };
   const { historyIterations, ...summary } = stored.summary as { historyIterations: number[] } & Record<string, unknown>;
-  if (historyIterations.length !== n - 1) throw new RangeError(`stored explanation of ${image.source}: ${n - 1} history frames for ${historyIterations.length} iterations`);
+  if (historyIterations.length !== n - 2) throw new RangeError(`stored explanation of ${image.source}: ${n - 2} history frames for ${historyIterations.length} iterations`);
   // Key order as neuromask() makes it, so result.json reads the same; the image is the submitter's path.
   const explanation = {
     ...summary,
     image: image.source,
     ...(options ? { options } : {}),
     mask: frame(0),
+    map: frame(1),
     maskLogits: new Float32Array(0),
-    history: historyIterations.map((iteration, i) => ({ iteration, mask: frame(i + 1) })),
+    history: historyIterations.map((iteration, i) => ({ iteration, mask: frame(i + 2) })),
   } as unknown as Explanation;
   return { kind: 'neuromask', explanation };
 }

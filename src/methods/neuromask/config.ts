@@ -31,5 +31,6 @@ export function resolveConfig(o: NeuroMaskOptions, inputSize: readonly [number, 
     init,
     baseline: o.baseline ?? p.baseline,
     blurSigma: o.blurSigma ?? p.blurSigma,
+    refine: { weight: o.refine ?? p.refine.weight, sigma: o.refineSigma ?? p.refine.sigma },
   };
 }

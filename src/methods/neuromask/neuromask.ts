@@ -17,6 +17,7 @@ import { stopPoint } from '../../util/stop-point.js';
 import { ConvergenceMonitor } from './convergence.js';
 import { scheduledRate } from './schedule.js';
 import { coarseStep, stageAt } from './coarse-to-fine.js';
+import { refinedMaps } from './refine.js';
 
 export interface NeuroMaskItem {
   image: ImageInput;
@@ -59,6 +60,11 @@ export interface Explanation {
   width: number;
   /** The learnt mask at input resolution, row-major, in [0,1]. */
   mask: Float32Array;
+  /**
+   * The saliency map: the mask refined inside the kept region (config.refine; the mask itself
+   * when its weight is 0). Methods' metrics rank pixels by it; values in [0, 1 + weight].
+   */
+  map: Float32Array;
   /** The mask parameters (logits) on their grid. */
   maskLogits: Float32Array;
   paramShape: [number, number];
@@ -222,9 +228,13 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
   const t2 = performance.now();
 
   const finalLogits = final[STEP.logits]!.data;
+  const masks = items.map((_, k) => maskFromLogitsHost(slice(w, k), cfg.temperature, param, [H, W]));
+  const refined = cfg.refine.weight > 0;
+  const maps = refined ? await refinedMaps(engine, masks, image, baseline, targets, ch, [H, W], cfg.refine) : masks;
+  const t3 = performance.now();
   return items.map((it, k) => {
     const logitsK = w.slice(k * P, (k + 1) * P);
-    const mask = maskFromLogitsHost(logitsK, cfg.temperature, param, [H, W]);
+    const mask = masks[k]!;
     const pMasked = toProbabilities(finalLogits.subarray(k * K, (k + 1) * K), c.outputKind);
     const t = targets[k]!;
     return {
@@ -236,6 +246,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       height: H,
       width: W,
       mask,
+      map: maps[k]!,
       maskLogits: logitsK,
       paramShape: param,
       target: { index: t, label: c.labels?.[t] },
@@ -244,7 +255,7 @@ async function runChunk(engine: Engine, items: readonly NeuroMaskItem[], options
       lossCurve: curves[k]!,
       history: history[k]!,
       iterations: steps[k]!,
-      cost: { forwardPasses: (steps[k]! + 1) * (deletion ? 2 : 1) + 1, backwardPasses: steps[k]!, seconds: (t2 - t0) / 1000 / n },
+      cost: { forwardPasses: (steps[k]! + 1) * (deletion ? 2 : 1) + 1 + (refined ? 1 : 0), backwardPasses: steps[k]! + (refined ? 1 : 0), seconds: (t3 - t0) / 1000 / n },
       timings: { prepareMs: (t1 - t0) / n, optimiseMs: (t2 - t1) / n, msPerStep: (t2 - t1) / (step + 1) },
       options,
       config: cfg,

@@ -29,6 +29,10 @@ export const NeuroMaskOptionsSchema = z
     initValue: z.number().optional(),
     baseline: z.enum(['black', 'blur', 'mean']).optional(),
     blurSigma: z.number().nonnegative().optional(),
+    /** Weight of the gradient × input refinement of the map (0: the map is the mask). */
+    refine: z.number().nonnegative().optional(),
+    /** Gaussian sigma (input pixels) of that refinement's evidence. */
+    refineSigma: z.number().nonnegative().optional(),
     seed: z.number().int().nonnegative().default(0),
     /** Keep every k-th mask (0 = no history). */
     historyEvery: z.number().int().nonnegative().default(0),

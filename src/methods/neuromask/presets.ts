@@ -1,4 +1,5 @@
 import type { ObjectiveWeights, SmoothnessKind } from './objective.js';
+import type { Refinement } from './refine.js';
 import type { LrSchedule } from './schedule.js';
 
 export interface NeuroMaskConfig {
@@ -32,6 +33,8 @@ export interface NeuroMaskConfig {
   baseline: 'black' | 'blur' | 'mean';
   /** Gaussian sigma of the blurred baseline, in input pixels. */
   blurSigma: number;
+  /** How the mask is read as a saliency map (refine.ts); weight 0: the map is the mask. */
+  refine: Refinement;
 }
 
 const NO_EXTRAS = { area: 0, deletion: 0 } as const;
@@ -54,6 +57,7 @@ export const REFERENCE_IMAGENET: NeuroMaskConfig = {
   init: { kind: 'uniform' },
   baseline: 'black',
   blurSigma: 10,
+  refine: { weight: 0, sigma: 0 },
 };
 
 export const REFERENCE_CIFAR: NeuroMaskConfig = {
@@ -68,7 +72,8 @@ export const REFERENCE_CIFAR: NeuroMaskConfig = {
  * asks the complement to lose the class, so the kept region must carry the evidence rather than a
  * few adversarial pixels. Chosen by measurement (docs/study/findings.md): starting at σ(0) = 0.5
  * instead of the whole image (logits 3) halves the distance every logit has to travel, so 30 steps
- * of lr 0.27 reach the mask 100 steps of lr 0.1 did.
+ * of lr 0.27 reach the mask 100 steps of lr 0.1 did. The map it reports is the mask refined by the
+ * masked image's gradient × input (refine.ts), which ranks pixels inside the kept region.
  */
 export const DEFAULT: NeuroMaskConfig = {
   iterations: 30,
@@ -87,6 +92,7 @@ export const DEFAULT: NeuroMaskConfig = {
   init: { kind: 'constant', value: 0 },
   baseline: 'blur',
   blurSigma: 10,
+  refine: { weight: 10, sigma: 0 },
 };
 
 export const PRESET_NAMES = ['default', 'reference', 'imagenet', 'cifar'] as const;
