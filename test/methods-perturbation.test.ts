@@ -261,6 +261,29 @@ describe('extremal perturbation', () => {
   });
 });
 
+describe('live frames of the optimising perturbation methods', () => {
+  it('extremal and meaningful perturbation report every iteration; the frames end at the result', async () => {
+    const engine = engineFor(squareClassifier());
+    const frames: { method: string; iteration: number; map: Float32Array; total: number; p: number | undefined }[] = [];
+    const ep = ExtremalPerturbationOptionsSchema.parse({ iterations: 12, jitter: false });
+    const mp = MeaningfulPerturbationOptionsSchema.parse({ iterations: 12 });
+    const r = await extremalPerturbationMethod.explain({ engine, seed: 0, onFrame: (f) => frames.push({ method: 'ep', iteration: f.iteration, map: f.map(), total: f.total, p: f.targetProbability }) }, squareImage(), 0, ep);
+    const m = await meaningfulPerturbationMethod.explain({ engine, seed: 0, onFrame: (f) => frames.push({ method: 'mp', iteration: f.iteration, map: f.map(), total: f.total, p: f.targetProbability }) }, squareImage(), 0, mp);
+    for (const method of ['ep', 'mp']) {
+      const own = frames.filter((f) => f.method === method);
+      assert.deepEqual(own.map((f) => f.iteration), [...Array(12).keys()], method);
+      for (const f of own) assert.ok(f.map.length === S * S && f.map.every((v) => v >= 0 && v <= 1) && Number.isFinite(f.total), method);
+      assert.notDeepEqual(own[0]!.map, own.at(-1)!.map, `${method}: the map moves`);
+    }
+    // EP's result is the mask of its last step (as TorchRay's); MP reports probabilities, EP none.
+    assert.deepEqual(frames.filter((f) => f.method === 'ep').at(-1)!.map, r.map);
+    assert.ok(frames.every((f) => (f.method === 'mp') === (f.p !== undefined)));
+    // MP's last frame is the map before the last update: close to the result, not past it.
+    const lastMp = frames.filter((f) => f.method === 'mp').at(-1)!.map;
+    assert.ok(lastMp.every((v, i) => Math.abs(v - m.map[i]!) < 0.2));
+  });
+});
+
 describe('perturbation methods on MobileNetV2', () => {
   it('a short extremal-perturbation and meaningful-perturbation run on dog.jpg give finite maps', async () => {
     const { engine, image } = await mobilenetWithPhoto('dog.jpg');

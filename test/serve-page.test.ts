@@ -139,6 +139,18 @@ describe('neuromask serve: the page in Chromium, computing on the server', { ski
     await page.waitForSelector('[data-panel="a"] [data-method="neuromask"][data-state="done"]');
   });
 
+  it('draws extremal and meaningful perturbation live too: their masks over at least three frames', async () => {
+    for (const method of ['extremal-perturbation', 'meaningful-perturbation']) {
+      await setOption(page, method, 'iterations', '60');
+      const card = page.locator(`[data-panel="a"] [data-method="${method}"]`);
+      await card.locator('button.run').click();
+      await page.waitForSelector(`[data-panel="a"] [data-method="${method}"][data-state="done"]`, { timeout: 120_000 });
+      // Frames every 5 iterations (the page's default): 12 masks drawn, then the result.
+      assert.ok(Number(await card.getAttribute('data-frames')) >= 3, `${method}: ${await card.getAttribute('data-frames')} frames`);
+      assert.match((await card.locator('.stats').textContent())!, / 60 backward passes/);
+    }
+  });
+
   it('downloads mask.npy, result.json and the overlay PNG with what they should hold; the server\'s mask is the Node library\'s for the same seed', async () => {
     const save = (label: string): Promise<Buffer> => saveFrom(page, 'neuromask', label);
     const npy = decodeNpy(await save('mask.npy'));

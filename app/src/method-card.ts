@@ -65,7 +65,7 @@ export class MethodCard {
     prefix: string,
   ) {
     const live = method.name === 'neuromask' || method.name.endsWith('perturbation');
-    this.element = el('article', { class: `card${method.name === 'neuromask' ? ' live' : ''}`, 'data-method': method.name, 'aria-label': method.name });
+    this.element = el('article', { class: `card${live ? ' live' : ''}`, 'data-method': method.name, 'aria-label': method.name });
     const head = el('header');
     head.append(el('h3', {}, method.name));
     this.runButton = el('button', { type: 'button', class: 'run', 'aria-label': `run ${method.name}` }, method.cheap ? 'Run again' : 'Run');
@@ -88,7 +88,7 @@ export class MethodCard {
     this.curvePlot = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     this.curvePlot.classList.add('plot');
     this.exports = el('div', { class: 'buttons' });
-    if (method.name === 'neuromask') {
+    if (live) {
       this.masked = el('canvas', { class: 'map', 'aria-label': 'masked image', 'data-role': 'masked' });
       const pics = el('div', { class: 'pics' });
       const f1 = el('figure');
@@ -239,7 +239,9 @@ export class MethodCard {
       this.framesDrawn++;
       this.element.dataset['frames'] = String(this.framesDrawn);
     }
-    this.status.textContent = `iteration ${f.iteration + 1}/${f.iterations}: loss ${f.total.toFixed(3)}, area ${(100 * f.area).toFixed(1)}%, p(${c.targetLabel}) on masked ${f.targetProbability.toFixed(3)}`;
+    const area = f.area !== undefined ? `, area ${(100 * f.area).toFixed(1)}%` : '';
+    const p = f.targetProbability !== undefined ? `, p(${c.targetLabel}) on ${this.method.name === 'neuromask' ? 'masked' : 'perturbed'} ${f.targetProbability.toFixed(3)}` : '';
+    this.status.textContent = `iteration ${f.iteration + 1}/${f.iterations}: loss ${f.total.toFixed(3)}${area}${p}`;
     if (f.iteration % Math.max(1, this.host.every()) === 0) this.plotFrames();
   }
 
@@ -249,8 +251,13 @@ export class MethodCard {
     const xs = this.frames.map((f) => f.iteration);
     const m = marker === undefined ? {} : { marker };
     plot(this.plots[0]!, 'loss terms', [{ name: 'total', ys: this.frames.map((f) => f.total), xs, colour: colour(5) }, ...terms.map((t, i) => ({ name: t, ys: this.frames.map((f) => f.terms[t] ?? 0), xs, colour: colour(i) }))], m);
-    plot(this.plots[1]!, 'mask area', [{ name: 'area', ys: this.frames.map((f) => f.area), xs, colour: colour(2) }], { ...m, yRange: [0, 1] });
-    plot(this.plots[2]!, 'target probability (masked)', [{ name: 'p', ys: this.frames.map((f) => f.targetProbability), xs, colour: colour(1) }], { ...m, yRange: [0, 1] });
+    // Area comes with the frames that carry a mask; extremal perturbation reports no probability.
+    const series = (pick: (f: Frame) => number | undefined) => {
+      const kept = this.frames.filter((f) => pick(f) !== undefined);
+      return { xs: kept.map((f) => f.iteration), ys: kept.map((f) => pick(f)!) };
+    };
+    plot(this.plots[1]!, 'mask area', [{ name: 'area', ...series((f) => f.area), colour: colour(2) }], { ...m, yRange: [0, 1] });
+    plot(this.plots[2]!, 'target probability (masked)', [{ name: 'p', ...series((f) => f.targetProbability), colour: colour(1) }], { ...m, yRange: [0, 1] });
   }
 
   private showFrame(k: number): void {
@@ -271,7 +278,7 @@ export class MethodCard {
     this.map = r.map;
     this.element.dataset['target'] = String(r.target.index);
     this.element.dataset['ms'] = String(Math.round(ms));
-    if (this.method.name === 'neuromask') this.masks.push({ iteration: r.iterations ?? this.frames.length, mask: this.map });
+    if (this.masked) this.masks.push({ iteration: r.iterations ?? this.frames.length, mask: this.map });
     this.redraw();
     if (this.masked) drawMasked(this.masked, c.display, this.map, c.height, c.width);
     this.plotFrames();

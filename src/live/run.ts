@@ -23,7 +23,7 @@ export const LiveRequestSchema = z.strictObject({
   target: z.number().int().nonnegative().optional(),
   seed: z.number().int().nonnegative().default(0),
   options: z.record(z.string(), z.unknown()).default({}),
-  /** NeuroMask: hand over the mask every `every` iterations. */
+  /** NeuroMask, extremal and meaningful perturbation: hand over the mask every `every` iterations. */
   every: z.number().int().min(1).max(1000).default(5),
   /** Deletion and insertion curves after the map. */
   metrics: z.boolean().default(true),
@@ -52,8 +52,10 @@ export interface LiveFrame {
   iterations: number;
   total: number;
   terms: Record<string, number>;
-  targetProbability: number;
-  area: number;
+  /** The target's probability on the masked image (NeuroMask), on the perturbed one (meaningful perturbation); absent for extremal perturbation. */
+  targetProbability?: number;
+  /** The mask's mean; absent on frames without a mask (other methods than NeuroMask). */
+  area?: number;
   /** Every `every` iterations: the mask (H×W) at this iteration. */
   mask?: Float32Array;
 }
@@ -95,6 +97,8 @@ export async function livePredict(engine: EngineCore, image: ImageInput, model: 
 export async function runLive(engine: EngineCore, image: ImageInput, req: LiveRequest, signal: AbortSignal, emit: (e: LiveEvent) => void, gate?: () => Promise<void>): Promise<void> {
   const target = req.target ?? argmax(await engine.forward(image.pixels, 1));
   let result: LiveResult;
+  // What deletion/insertion rank: NeuroMask's refined map (as compare scores it); the page shows its mask.
+  let scored: Float32Array;
   const base = { model: req.model, seed: req.seed };
   if (req.method === 'neuromask') {
     const options = parseOptionsOf(neuromaskMethod, req.options) as Record<string, unknown>;
@@ -112,19 +116,29 @@ export async function runLive(engine: EngineCore, image: ImageInput, req: LiveRe
       seconds: e!.cost.seconds, forwardPasses: e!.cost.forwardPasses, backwardPasses: e!.cost.backwardPasses, options: { ...options },
       maskArea: e!.maskArea, probabilities: { original: e!.probabilities.original, masked: e!.probabilities.masked }, iterations: e!.iterations,
     };
+    scored = e!.map;
   } else {
     requireMethod(req.method);
-    const r = await explain(engine, image, { method: req.method, target, seed: req.seed, options: req.options, signal, onProgress: (done, total) => emit({ event: 'progress', data: { done, total } }) });
+    const r = await explain(engine, image, {
+      method: req.method, target, seed: req.seed, options: req.options, signal,
+      onProgress: (done, total) => emit({ event: 'progress', data: { done, total } }),
+      onFrame: (f) => {
+        const mask = f.iteration % req.every === 0 ? f.map() : undefined;
+        const p = f.targetProbability !== undefined ? { targetProbability: f.targetProbability } : {};
+        emit({ event: 'frame', data: { iteration: f.iteration, iterations: f.iterations, total: f.total, terms: f.terms, ...p, ...(mask ? { mask, area: maskArea(mask) } : {}) } });
+      },
+    });
     result = {
       ...base, method: r.method, target: r.target, height: r.height, width: r.width, map: r.map, signed: r.map.some((v) => v < 0),
       seconds: r.cost.seconds, forwardPasses: r.cost.forwardPasses, backwardPasses: r.cost.backwardPasses, options: r.options,
     };
+    scored = r.map;
   }
   emit({ event: 'result', data: result });
   if (!req.metrics) return;
   await stopPoint(signal);
-  const deletion = await deletionInsertion(engine, image, result.map, target, { mode: 'deletion' });
+  const deletion = await deletionInsertion(engine, image, scored, target, { mode: 'deletion' });
   await stopPoint(signal);
-  const insertion = await deletionInsertion(engine, image, result.map, target, { mode: 'insertion' });
+  const insertion = await deletionInsertion(engine, image, scored, target, { mode: 'insertion' });
   emit({ event: 'metrics', data: { deletion, insertion } });
 }

@@ -14,6 +14,7 @@ export interface ExplainRequest {
   seed?: number;
   signal?: AbortSignal;
   onProgress?: MethodContext['onProgress'];
+  onFrame?: MethodContext['onFrame'];
   /** The method's own options (validated by its schema). */
   options?: Record<string, unknown>;
 }
@@ -28,6 +29,7 @@ export async function explain(engine: Engine, image: ImageInput, req: ExplainReq
     seed: req.seed ?? 0,
     ...(req.signal ? { signal: req.signal } : {}),
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+    ...(req.onFrame ? { onFrame: req.onFrame } : {}),
   };
   return { ...(await m.explain(ctx, image, target, options)), modelOutput: modelOutputInfo(engine.classifier), preprocess: engine.classifier.spec };
 }

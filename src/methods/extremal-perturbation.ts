@@ -203,7 +203,7 @@ export async function extremalPerturbation(
   image: ImageInput,
   target: number,
   o: ExtremalPerturbationOptions,
-  control: Pick<MethodContext, 'signal' | 'onProgress'> = {},
+  control: Pick<MethodContext, 'signal' | 'onProgress' | 'onFrame'> = {},
 ): Promise<ExtremalPerturbationRun> {
   const t0 = performance.now();
   const [H, W] = engine.classifier.spec.inputSize;
@@ -224,6 +224,8 @@ export async function extremalPerturbation(
     lossCurve.push({ loss: area - reward, reward, area });
     // TorchRay returns the mask of its last step, generated before that step's update.
     mask = r.mask;
+    const frameMask = r.mask;
+    control.onFrame?.({ iteration: it, iterations: o.iterations, total: area - reward, terms: { reward, area }, map: () => frameMask.slice(0, H * W) });
     // SGD as PyTorch's with dampening = momentum (the buffer starts at the first gradient).
     const g = r.grad;
     for (let i = 0; i < p.length; i++) {

@@ -126,7 +126,7 @@ export async function meaningfulPerturbation(
   image: ImageInput,
   target: number,
   o: MeaningfulPerturbationOptions,
-  control: Pick<MethodContext, 'signal' | 'onProgress'> = {},
+  control: Pick<MethodContext, 'signal' | 'onProgress' | 'onFrame'> = {},
 ): Promise<MeaningfulPerturbationRun> {
   const t0 = performance.now();
   const [H, W] = engine.classifier.spec.inputSize;
@@ -139,6 +139,10 @@ export async function meaningfulPerturbation(
     await stopPoint(control.signal);
     const r = await objective.evaluate(w);
     lossCurve.push({ loss: r.loss, probability: r.probability });
+    if (control.onFrame) {
+      const at = w.slice();
+      control.onFrame({ iteration: it, iterations: o.iterations, total: r.loss, terms: { loss: r.loss }, targetProbability: r.probability, map: () => maskFromLogitsHost(at, 1, param, [H, W]).map((v) => 1 - v) });
+    }
     opt.step(w, r.grad);
     control.onProgress?.(it + 1, o.iterations);
   }

@@ -11,6 +11,21 @@ export interface MethodContext {
   signal?: AbortSignal;
   /** Units of work done out of a total (iterations, batches), for progress bars. */
   onProgress?: (done: number, total: number) => void;
+  /** Optimising methods: their state after each iteration, for a live view. */
+  onFrame?: (f: MethodFrame) => void;
+}
+
+/** One iteration of an optimising method (extremal and meaningful perturbation). */
+export interface MethodFrame {
+  iteration: number;
+  iterations: number;
+  /** The objective and its parts at this iteration. */
+  total: number;
+  terms: Record<string, number>;
+  /** The target's probability on the perturbed image, where the method computes it. */
+  targetProbability?: number;
+  /** The map at this iteration (H×W), computed when asked for. */
+  map: () => Float32Array;
 }
 
 /** Every method's output: an H×W map at the model's input resolution, larger = more important. */
