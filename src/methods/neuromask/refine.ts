@@ -1,6 +1,7 @@
 import { gaussianBlur } from '../../image/baseline.js';
 import type { EngineCore } from '../../runtime/engine-core.js';
 import { targetGradients } from '../../runtime/gradients.js';
+import { minMaxNormalize } from '../../viz/normalize.js';
 
 /**
  * How the default reads its mask as a saliency map. The learnt mask is smooth and coarse: it says
@@ -32,22 +33,10 @@ export function evidence(grad: ArrayLike<number>, image: ArrayLike<number>, base
   return e;
 }
 
-/** Min-max to [0, 1]; a constant plane becomes 0. */
-export function normalise01(a: Float32Array): Float32Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of a) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const span = hi - lo;
-  return a.map((v) => (span > 0 ? (v - lo) / span : 0));
-}
-
 /** mask · (1 + weight · normalised, blurred evidence). */
 export function refineMap(mask: Float32Array, ev: Float32Array, h: number, w: number, r: Refinement): Float32Array {
   if (mask.length !== h * w || ev.length !== h * w) throw new RangeError(`refineMap: mask ${mask.length}, evidence ${ev.length}, ${h}x${w} needs ${h * w}`);
-  const e = normalise01(r.sigma > 0 ? gaussianBlur(ev, 1, h, w, r.sigma) : ev);
+  const e = minMaxNormalize(r.sigma > 0 ? gaussianBlur(ev, 1, h, w, r.sigma) : ev);
   return mask.map((m, i) => m * (1 + r.weight * e[i]!));
 }
 
