@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { loadImage } from '../src/image/load.js';
 import { neuromask } from '../src/methods/neuromask/neuromask.js';
+import { DEFAULT } from '../src/methods/neuromask/presets.js';
 import { loadClassifier } from '../src/models/classifier.js';
 import { Engine } from '../src/runtime/engine.js';
 import { browserMissing, launchBrowser } from '../test/helpers/browser.js';
@@ -84,7 +85,7 @@ export async function appBench(): Promise<string> {
     return [
       '## Web app (headless Chromium, localhost)',
       '',
-      `Page load → first prediction (target < 3000 ms), and the default NeuroMask (20 steps) from the Run click to the result on the page, against the Node library's time for the same explanation on a fresh engine (${THREADS} threads). Ratio: Node / page (above 1: the page is faster).`,
+      `Page load → first prediction (target < 3000 ms), and the default NeuroMask (${DEFAULT.iterations} steps) from the Run click to the result on the page, against the Node library's time for the same explanation on a fresh engine (${THREADS} threads). Ratio: Node / page (above 1: the page is faster).`,
       '',
       table(['model, image', 'computed', 'first prediction ms', 'explanation in page ms', 'Node library ms', 'ratio'], rows),
     ].join('\n');
